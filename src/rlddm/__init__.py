@@ -1,0 +1,19 @@
+"""rlddm: simulation and amortized Bayesian inference for reinforcement-learning DDMs.
+
+``import rlddm`` loads the compiled simulator and nothing heavier; the BayesFlow
+wiring lives in ``rlddm.inference`` and imports Keras only when used.
+"""
+
+from .parameters import PARAMETER_NAMES, PARAMETERS
+from .simulation import SimulationResult, simulate
+from .task import ReversalDesign, reversal_outcomes
+
+__all__ = [
+    "PARAMETERS",
+    "PARAMETER_NAMES",
+    "ReversalDesign",
+    "SimulationResult",
+    "reversal_outcomes",
+    "simulate",
+]
+__version__ = "0.1.0"

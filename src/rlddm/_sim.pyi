@@ -1,0 +1,27 @@
+import numpy as np
+from numpy.typing import NDArray
+
+OPENMP: bool
+METHOD_EULER: int
+
+def max_threads() -> int: ...
+def simulate_batch(
+    theta: NDArray[np.float64],
+    outcomes: NDArray[np.int8],
+    dt: float,
+    max_steps: int,
+    max_retries: int,
+    key0: int,
+    key1: int,
+    first_index: int,
+    method: int,
+    n_threads: int,
+    rt: NDArray[np.float64],
+    choice: NDArray[np.int8],
+    reward: NDArray[np.int8],
+    outcome: NDArray[np.int8],
+    retries: NDArray[np.int32],
+    q: NDArray[np.float64],
+    record_q: bool,
+) -> None: ...
+def stream_normals(key0: int, key1: int, index: int, out: NDArray[np.float64]) -> None: ...

@@ -1,0 +1,152 @@
+# cython: language_level=3
+"""Compiled RLDDM trial loop: batched over simulations, GIL released, one Philox stream each.
+
+The readable specification of the same model is ``rlddm.reference``; the validated
+Python entry point is ``rlddm.simulate``. Functions here trust their inputs.
+"""
+
+cimport cython
+from cython.parallel cimport prange
+from libc.math cimport NAN, sqrt
+from libc.stdint cimport int8_t, int32_t, uint64_t
+from numpy.random cimport bitgen_t
+
+cdef extern from "numpy/random/distributions.h":
+    double random_standard_normal(bitgen_t *bitgen_state) noexcept nogil
+
+cdef extern from "_philox.h":
+    ctypedef struct rlddm_philox_state:
+        pass
+    void rlddm_stream_init(rlddm_philox_state *state, bitgen_t *bitgen, uint64_t key0,
+                           uint64_t key1, uint64_t index) noexcept nogil
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    #define RLDDM_OPENMP 1
+    static int rlddm_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    #define RLDDM_OPENMP 0
+    static int rlddm_max_threads(void) { return 1; }
+    #endif
+    """
+    int RLDDM_OPENMP
+    int rlddm_max_threads() noexcept nogil
+
+OPENMP = bool(RLDDM_OPENMP)
+
+# Boundary codes returned by the trial samplers; they double as the recorded choice.
+cdef enum:
+    UPPER = 0
+    LOWER = 1
+    MISSED = -1
+
+METHOD_EULER = 0
+
+
+def max_threads():
+    """Threads an unrestricted call uses (1 when built without OpenMP)."""
+    return rlddm_max_threads()
+
+
+cdef inline int euler_trial(bitgen_t *rng, double drift, double alpha, double beta,
+                            double dt, double sqrt_dt, int max_steps,
+                            double *decision_time) noexcept nogil:
+    """One Euler random walk from alpha*beta until it leaves (0, alpha) or max_steps pass."""
+    cdef double evidence = alpha * beta
+    cdef double drift_step = drift * dt
+    cdef int step
+    for step in range(1, max_steps + 1):
+        evidence += drift_step + sqrt_dt * random_standard_normal(rng)
+        if evidence >= alpha:
+            decision_time[0] = step * dt
+            return UPPER
+        if evidence <= 0.0:
+            decision_time[0] = step * dt
+            return LOWER
+    return MISSED
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :, :] outcomes,
+                       double dt, int max_steps, int max_retries, uint64_t key0, uint64_t key1,
+                       uint64_t first_index, int method, double[:, ::1] rt,
+                       int8_t[:, ::1] choice, int8_t[:, ::1] reward,
+                       int8_t[:, :, ::1] outcome, int32_t[:, ::1] retries,
+                       double[:, :, ::1] q, bint record_q) noexcept nogil:
+    cdef rlddm_philox_state state
+    cdef bitgen_t rng
+    cdef double drift = theta[b, 0]
+    cdef double alpha = theta[b, 1]
+    cdef double beta = theta[b, 2]
+    cdef double ter = theta[b, 3]
+    cdef double kappa = theta[b, 4]
+    cdef double sqrt_dt = sqrt(dt)
+    cdef double q_values[2]
+    cdef double decision_time = 0.0
+    cdef Py_ssize_t t, n_trials = outcomes.shape[1]
+    cdef int attempt, chosen
+    cdef int8_t experienced
+
+    rlddm_stream_init(&state, &rng, key0, key1, first_index + <uint64_t>b)
+    q_values[0] = 0.5
+    q_values[1] = 0.5
+    if record_q:
+        q[b, 0, 0] = 0.5
+        q[b, 0, 1] = 0.5
+    for t in range(n_trials):
+        chosen = MISSED
+        for attempt in range(max_retries + 1):
+            chosen = euler_trial(&rng, drift * (q_values[0] - q_values[1]), alpha, beta,
+                                 dt, sqrt_dt, max_steps, &decision_time)
+            if chosen != MISSED:
+                break
+        retries[b, t] = attempt
+        choice[b, t] = chosen
+        outcome[b, t, 0] = 0
+        outcome[b, t, 1] = 0
+        if chosen == MISSED:
+            rt[b, t] = NAN
+            reward[b, t] = 0
+        else:
+            experienced = outcomes[b, t, chosen]
+            rt[b, t] = decision_time + ter
+            reward[b, t] = experienced
+            outcome[b, t, chosen] = experienced
+            q_values[chosen] = q_values[chosen] + kappa * (experienced - q_values[chosen])
+        if record_q:
+            q[b, t + 1, 0] = q_values[0]
+            q[b, t + 1, 1] = q_values[1]
+
+
+def simulate_batch(const double[:, :] theta, const int8_t[:, :, :] outcomes, double dt,
+                   int max_steps, int max_retries, uint64_t key0, uint64_t key1,
+                   uint64_t first_index, int method, int n_threads, double[:, ::1] rt,
+                   int8_t[:, ::1] choice, int8_t[:, ::1] reward, int8_t[:, :, ::1] outcome,
+                   int32_t[:, ::1] retries, double[:, :, ::1] q, bint record_q):
+    """Fill the output buffers for every simulation (rows of ``theta``) in parallel.
+
+    ``theta`` (B, 5) and ``outcomes`` (B, T, 2) may be broadcast views (zero strides).
+    Simulation ``b`` draws from the Philox stream ``(key0, key1)`` with counter word
+    3 equal to ``first_index + b``. ``q`` must be (B, T + 1, 2) when ``record_q``.
+    """
+    cdef Py_ssize_t b, n_simulations = theta.shape[0]
+    with nogil:
+        for b in prange(n_simulations, schedule="dynamic", chunksize=1, num_threads=n_threads):
+            simulate_one(b, theta, outcomes, dt, max_steps, max_retries, key0, key1,
+                         first_index, method, rt, choice, reward, outcome, retries, q, record_q)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def stream_normals(uint64_t key0, uint64_t key1, uint64_t index, double[::1] out):
+    """Fill ``out`` with the standard normals the kernel draws on stream ``index``."""
+    cdef rlddm_philox_state state
+    cdef bitgen_t rng
+    cdef Py_ssize_t i
+    with nogil:
+        rlddm_stream_init(&state, &rng, key0, key1, index)
+        for i in range(out.shape[0]):
+            out[i] = random_standard_normal(&rng)

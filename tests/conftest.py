@@ -1,0 +1,30 @@
+"""Shared fixtures: parameter sets and outcome schedules used across the test modules."""
+
+import numpy as np
+import pytest
+
+import rlddm
+
+# Parameter sets (drift, alpha, beta, ter, kappa) covering the regimes the issue names;
+# the optional max_steps forces the missed-response retry to happen often.
+PARAMETER_SETS = {
+    "strong_drift": ((6.0, 1.2, 0.5, 0.3, 0.5), 900),
+    "weak_drift": ((0.5, 1.0, 0.5, 0.4, 0.3), 900),
+    "negative_drift": ((-3.0, 1.0, 0.5, 0.2, 0.6), 900),
+    "small_alpha": ((2.0, 0.3, 0.5, 0.1, 0.5), 900),
+    "large_alpha_retries": ((1.0, 2.0, 0.5, 0.5, 0.5), 150),
+    "start_near_lower": ((2.0, 1.5, 0.1, 0.3, 0.5), 900),
+    "kappa_zero": ((3.0, 1.0, 0.5, 0.3, 0.0), 900),
+    "kappa_one": ((3.0, 1.0, 0.5, 0.3, 1.0), 900),
+}
+
+
+@pytest.fixture(scope="session")
+def design() -> rlddm.ReversalDesign:
+    return rlddm.ReversalDesign()
+
+
+@pytest.fixture(scope="session")
+def outcomes(design) -> np.ndarray:
+    """A fixed batch of 64 potential-outcome matrices of the default design."""
+    return design.sample(64, seed=20261125)
