@@ -11,14 +11,15 @@ from libc.math cimport NAN, sqrt
 from libc.stdint cimport int8_t, int32_t, uint64_t
 from numpy.random cimport bitgen_t
 
-cdef extern from "numpy/random/distributions.h":
-    double random_standard_normal(bitgen_t *bitgen_state) noexcept nogil
-
 cdef extern from "_philox.h":
     ctypedef struct rlddm_philox_state:
         pass
     void rlddm_stream_init(rlddm_philox_state *state, bitgen_t *bitgen, uint64_t key0,
                            uint64_t key1, uint64_t index) noexcept nogil
+
+cdef extern from "_ziggurat.h":
+    int rlddm_ziggurat_init() noexcept nogil
+    double rlddm_standard_normal(rlddm_philox_state *state) noexcept nogil
 
 cdef extern from *:
     """
@@ -36,6 +37,12 @@ cdef extern from *:
 
 OPENMP = bool(RLDDM_OPENMP)
 
+# Read NumPy's ziggurat tables out of its sampler and check the inline copy against it.
+_ziggurat_status = rlddm_ziggurat_init()
+if _ziggurat_status != 0:
+    raise ImportError(f"rlddm._sim: inline normal sampler disagrees with NumPy's "
+                      f"random_standard_normal (check {_ziggurat_status})")
+
 # Boundary codes returned by the trial samplers; they double as the recorded choice.
 cdef enum:
     UPPER = 0
@@ -50,15 +57,15 @@ def max_threads():
     return rlddm_max_threads()
 
 
-cdef inline int euler_trial(bitgen_t *rng, double drift, double alpha, double beta,
-                            double dt, double sqrt_dt, int max_steps,
+cdef inline int euler_trial(rlddm_philox_state *rng, double drift, double alpha,
+                            double beta, double dt, double sqrt_dt, int max_steps,
                             double *decision_time) noexcept nogil:
     """One Euler random walk from alpha*beta until it leaves (0, alpha) or max_steps pass."""
     cdef double evidence = alpha * beta
     cdef double drift_step = drift * dt
     cdef int step
     for step in range(1, max_steps + 1):
-        evidence += drift_step + sqrt_dt * random_standard_normal(rng)
+        evidence += drift_step + sqrt_dt * rlddm_standard_normal(rng)
         if evidence >= alpha:
             decision_time[0] = step * dt
             return UPPER
@@ -99,7 +106,7 @@ cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :
     for t in range(n_trials):
         chosen = MISSED
         for attempt in range(max_retries + 1):
-            chosen = euler_trial(&rng, drift * (q_values[0] - q_values[1]), alpha, beta,
+            chosen = euler_trial(&state, drift * (q_values[0] - q_values[1]), alpha, beta,
                                  dt, sqrt_dt, max_steps, &decision_time)
             if chosen != MISSED:
                 break
@@ -149,4 +156,4 @@ def stream_normals(uint64_t key0, uint64_t key1, uint64_t index, double[::1] out
     with nogil:
         rlddm_stream_init(&state, &rng, key0, key1, index)
         for i in range(out.shape[0]):
-            out[i] = random_standard_normal(&rng)
+            out[i] = rlddm_standard_normal(&state)
