@@ -75,10 +75,13 @@ def test_rt_is_a_whole_number_of_steps_after_ter(outcomes):
     assert np.all(steps <= 900 + 1e-6)
 
 
-def test_missed_responses_after_max_retries(outcomes):
-    # alpha = 4 and 5 steps: no walk can reach a boundary (each step moves ~0.1).
+@pytest.mark.parametrize("method", ["euler", "exact"])
+def test_missed_responses_after_max_retries(outcomes, method):
+    # alpha = 4 and 5 steps of 0.01 s: P(decision within 0.05 s) is about 1e-38 from
+    # the start point 2, so every attempt misses.
     theta = [1.0, 4.0, 0.5, 0.3, 0.5]
-    result = simulate(theta, outcomes[:4], seed=1, max_steps=5, max_retries=3, return_q=True)
+    result = simulate(theta, outcomes[:4], seed=1, max_steps=5, max_retries=3, return_q=True,
+                      method=method)
     assert np.all(result.choice == -1)
     assert np.all(np.isnan(result.rt))
     assert np.all(result.reward == 0) and np.all(result.outcome == 0)
@@ -99,19 +102,21 @@ def test_same_seed_same_result_and_different_seed_differs(outcomes):
     assert not np.array_equal(first.rt, simulate(THETA, outcomes, seed=12).rt)
 
 
-def test_thread_count_does_not_change_results(outcomes):
-    one = simulate(THETA, outcomes, seed=7, n_threads=1, return_q=True)
-    two = simulate(THETA, outcomes, seed=7, n_threads=2, return_q=True)
+@pytest.mark.parametrize("method", ["euler", "exact"])
+def test_thread_count_does_not_change_results(outcomes, method):
+    one = simulate(THETA, outcomes, seed=7, n_threads=1, return_q=True, method=method)
+    two = simulate(THETA, outcomes, seed=7, n_threads=2, return_q=True, method=method)
     for field in ("rt", "choice", "reward", "outcome", "retries", "q"):
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
 
 
-def test_batch_split_in_two_reproduces_whole_batch(outcomes):
+@pytest.mark.parametrize("method", ["euler", "exact"])
+def test_batch_split_in_two_reproduces_whole_batch(outcomes, method):
     theta = np.column_stack([np.linspace(-3, 3, 64), np.full(64, 1.0), np.full(64, 0.5),
                              np.full(64, 0.2), np.linspace(0, 1, 64)])
-    whole = simulate(theta, outcomes, seed=9)
-    head = simulate(theta[:40], outcomes[:40], seed=9)
-    tail = simulate(theta[40:], outcomes[40:], seed=9, first_index=40)
+    whole = simulate(theta, outcomes, seed=9, method=method)
+    head = simulate(theta[:40], outcomes[:40], seed=9, method=method)
+    tail = simulate(theta[40:], outcomes[40:], seed=9, first_index=40, method=method)
     np.testing.assert_array_equal(np.vstack([head.rt, tail.rt]), whole.rt)
     np.testing.assert_array_equal(np.vstack([head.choice, tail.choice]), whole.choice)
 

@@ -3,6 +3,7 @@ from numpy.typing import NDArray
 
 OPENMP: bool
 METHOD_EULER: int
+METHOD_EXACT: int
 
 def max_threads() -> int: ...
 def simulate_batch(
@@ -25,3 +26,13 @@ def simulate_batch(
     record_q: bool,
 ) -> None: ...
 def stream_normals(key0: int, key1: int, index: int, out: NDArray[np.float64]) -> None: ...
+def first_passage_batch(
+    v: NDArray[np.float64],
+    a: NDArray[np.float64],
+    w: NDArray[np.float64],
+    key0: int,
+    key1: int,
+    index: int,
+    decision_time: NDArray[np.float64],
+    choice: NDArray[np.int8],
+) -> None: ...

@@ -23,6 +23,16 @@ cdef extern from "_ziggurat.h":
 
 cdef extern from *:
     """
+    /* Exact mode: _wiener.h draws through the inline samplers of the same stream. */
+    #define RLDDM_WIENER_NORMAL(rng) rlddm_standard_normal((rlddm_philox_state *)(rng)->state)
+    #define RLDDM_WIENER_UNIFORM(rng) rlddm_philox_next_double((rng)->state)
+    #include "_wiener.h"
+    """
+    double wiener_first_passage(bitgen_t *rng, double v, double a, double w,
+                                int *upper) noexcept nogil
+
+cdef extern from *:
+    """
     #ifdef _OPENMP
     #include <omp.h>
     #define RLDDM_OPENMP 1
@@ -49,7 +59,13 @@ cdef enum:
     LOWER = 1
     MISSED = -1
 
-METHOD_EULER = 0
+# Position in rlddm.simulation.METHODS.
+cdef enum:
+    EULER = 0
+    EXACT = 1
+
+METHOD_EULER = EULER
+METHOD_EXACT = EXACT
 
 
 def max_threads():
@@ -75,6 +91,17 @@ cdef inline int euler_trial(rlddm_philox_state *rng, double drift, double alpha,
     return MISSED
 
 
+cdef inline int exact_trial(bitgen_t *rng, double drift, double alpha, double beta,
+                            double t_max, double *decision_time) noexcept nogil:
+    """One exact first passage (_wiener.h); a passage after t_max is a missed response."""
+    cdef int upper
+    cdef double passage = wiener_first_passage(rng, drift, alpha, beta, &upper)
+    if passage > t_max:
+        return MISSED
+    decision_time[0] = passage
+    return UPPER if upper else LOWER
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :, :] outcomes,
@@ -91,6 +118,7 @@ cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :
     cdef double ter = theta[b, 3]
     cdef double kappa = theta[b, 4]
     cdef double sqrt_dt = sqrt(dt)
+    cdef double t_max = max_steps * dt
     cdef double q_values[2]
     cdef double decision_time = 0.0
     cdef Py_ssize_t t, n_trials = outcomes.shape[1]
@@ -106,8 +134,12 @@ cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :
     for t in range(n_trials):
         chosen = MISSED
         for attempt in range(max_retries + 1):
-            chosen = euler_trial(&state, drift * (q_values[0] - q_values[1]), alpha, beta,
-                                 dt, sqrt_dt, max_steps, &decision_time)
+            if method == EXACT:
+                chosen = exact_trial(&rng, drift * (q_values[0] - q_values[1]), alpha, beta,
+                                     t_max, &decision_time)
+            else:
+                chosen = euler_trial(&state, drift * (q_values[0] - q_values[1]), alpha, beta,
+                                     dt, sqrt_dt, max_steps, &decision_time)
             if chosen != MISSED:
                 break
         retries[b, t] = attempt
@@ -157,3 +189,21 @@ def stream_normals(uint64_t key0, uint64_t key1, uint64_t index, double[::1] out
         rlddm_stream_init(&state, &rng, key0, key1, index)
         for i in range(out.shape[0]):
             out[i] = rlddm_standard_normal(&state)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def first_passage_batch(const double[::1] v, const double[::1] a, const double[::1] w,
+                        uint64_t key0, uint64_t key1, uint64_t index,
+                        double[::1] decision_time, int8_t[::1] choice):
+    """Exact first passages for (v[i], a[i], w[i]), drawn in order on stream ``index``;
+    choice 0 = upper boundary a, 1 = lower boundary 0 (for tests and benchmarks)."""
+    cdef rlddm_philox_state state
+    cdef bitgen_t rng
+    cdef Py_ssize_t i
+    cdef int upper
+    with nogil:
+        rlddm_stream_init(&state, &rng, key0, key1, index)
+        for i in range(v.shape[0]):
+            decision_time[i] = wiener_first_passage(&rng, v[i], a[i], w[i], &upper)
+            choice[i] = UPPER if upper else LOWER

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._wiener_reference import first_passage
 from ._seeding import SeedLike, stream_generator, stream_key
 from .parameters import check_theta
 from .simulation import (DEFAULT_MAX_RETRIES, SimulationResult, broadcast_batch,
@@ -39,6 +40,18 @@ def euler_trial(rng: np.random.Generator, drift: float, alpha: float, beta: floa
         if evidence <= 0.0:
             return LOWER, step * dt
     return MISSED, math.nan
+
+
+def exact_trial(rng: np.random.Generator, drift: float, alpha: float, beta: float,
+                t_max: float) -> tuple[int, float]:
+    """Draw one exact first passage; return (boundary, decision time).
+
+    Codes as in :func:`euler_trial`; a passage later than ``t_max`` is ``MISSED``.
+    """
+    decision_time, upper = first_passage(rng, drift, alpha, beta)
+    if decision_time > t_max:
+        return MISSED, math.nan
+    return (UPPER if upper else LOWER), decision_time
 
 
 def simulate(theta: ArrayLike, outcomes: ArrayLike, *, dt: float = 0.01, max_steps: int = 900,
@@ -71,8 +84,12 @@ def simulate(theta: ArrayLike, outcomes: ArrayLike, *, dt: float = 0.01, max_ste
             trial_drift = drift * (q[0] - q[1])
             # Missed response: run the trial again with the same Q-values and outcomes.
             for attempt in range(max_retries + 1):
-                chosen, decision_time = euler_trial(rng, trial_drift, alpha, beta,
-                                                    float(dt), int(max_steps))
+                if method == "exact":
+                    chosen, decision_time = exact_trial(rng, trial_drift, alpha, beta,
+                                                        int(max_steps) * float(dt))
+                else:
+                    chosen, decision_time = euler_trial(rng, trial_drift, alpha, beta,
+                                                        float(dt), int(max_steps))
                 if chosen != MISSED:
                     break
             retries[b, t] = attempt

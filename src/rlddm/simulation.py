@@ -12,7 +12,7 @@ from . import _sim
 from ._seeding import SeedLike, stream_key
 from .parameters import check_theta
 
-METHODS = ("euler",)
+METHODS = ("euler", "exact")
 DEFAULT_MAX_RETRIES = 1000
 
 
@@ -157,8 +157,10 @@ def simulate(theta: ArrayLike, outcomes: ArrayLike, *, dt: float = 0.01, max_ste
         OpenMP threads; all available by default.
     return_q : bool
         Also return the Q-value trajectories.
-    method : {"euler"}
-        How a trial's first passage is drawn.
+    method : {"euler", "exact"}
+        How a trial's first passage is drawn: ``"euler"`` walks in steps of ``dt``;
+        ``"exact"`` draws it from the continuous-time first-passage law (no
+        discretisation; ``dt * max_steps`` is still the missed-response limit).
     first_index : int
         Stream index of the first simulation: simulating rows ``k:`` of a batch with
         ``first_index=k`` reproduces them exactly.
