@@ -35,4 +35,7 @@ def first_passage_batch(
     index: int,
     decision_time: NDArray[np.float64],
     choice: NDArray[np.int8],
+    method: int = ...,
+    dt: float = ...,
+    max_steps: int = ...,
 ) -> None: ...

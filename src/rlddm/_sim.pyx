@@ -195,15 +195,26 @@ def stream_normals(uint64_t key0, uint64_t key1, uint64_t index, double[::1] out
 @cython.wraparound(False)
 def first_passage_batch(const double[::1] v, const double[::1] a, const double[::1] w,
                         uint64_t key0, uint64_t key1, uint64_t index,
-                        double[::1] decision_time, int8_t[::1] choice):
-    """Exact first passages for (v[i], a[i], w[i]), drawn in order on stream ``index``;
-    choice 0 = upper boundary a, 1 = lower boundary 0 (for tests and benchmarks)."""
+                        double[::1] decision_time, int8_t[::1] choice, int method=EXACT,
+                        double dt=0.01, int max_steps=900):
+    """Single diffusion trials for (v[i], a[i], w[i]), drawn in order on stream ``index``.
+
+    choice 0 = upper boundary a, 1 = lower boundary 0. The exact method is not
+    truncated; an Euler walk that reaches no boundary in ``max_steps`` steps gives
+    choice -1 and a NaN decision time (for tests and benchmarks).
+    """
     cdef rlddm_philox_state state
     cdef bitgen_t rng
     cdef Py_ssize_t i
     cdef int upper
+    cdef double sqrt_dt = sqrt(dt)
     with nogil:
         rlddm_stream_init(&state, &rng, key0, key1, index)
         for i in range(v.shape[0]):
-            decision_time[i] = wiener_first_passage(&rng, v[i], a[i], w[i], &upper)
-            choice[i] = UPPER if upper else LOWER
+            if method == EXACT:
+                decision_time[i] = wiener_first_passage(&rng, v[i], a[i], w[i], &upper)
+                choice[i] = UPPER if upper else LOWER
+            else:
+                decision_time[i] = NAN
+                choice[i] = euler_trial(&state, v[i], a[i], w[i], dt, sqrt_dt, max_steps,
+                                        &decision_time[i])

@@ -56,9 +56,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr
 
-from .parameters import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS
+from .parameters import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS, check_theta
 
-__all__ = ["wfpt_logpdf", "wfpt_logcdf", "log_prob_response", "loglik"]
+__all__ = ["wfpt_logpdf", "wfpt_logcdf", "wfpt_conditional_cdf", "log_prob_response", "loglik",
+           "rt_pit"]
 
 _LOG_EPS = np.log(1e-14)  # relative truncation error of every series
 _U_SWITCH = 0.5  # standardised time at which the large-time series takes over
@@ -519,6 +520,29 @@ def wfpt_logcdf(
     return _scalar_or_array(out)
 
 
+def wfpt_conditional_cdf(t: ArrayLike, choice: ArrayLike, v: ArrayLike, a: ArrayLike,
+                         w: ArrayLike, t_max: ArrayLike = np.inf) -> NDArray | float:
+    """CDF of the decision time given the boundary reached and a decision before ``t_max``.
+
+    ``P(T <= t | boundary = choice, T <= t_max)``: the probability integral transform
+    of simulated decision times, uniform on (0, 1) under the continuous-time model.
+
+    Parameters
+    ----------
+    t, choice, v, a, w : array_like
+        As in `wfpt_logcdf` (broadcast together).
+    t_max : array_like
+        Response deadline of the decision time (``inf``: none).
+
+    Returns
+    -------
+    ndarray or float
+        Values in [0, 1], shape of the broadcast inputs.
+    """
+    return np.exp(wfpt_logcdf(np.minimum(t, t_max), choice, v, a, w)
+                  - wfpt_logcdf(t_max, choice, v, a, w))
+
+
 def log_prob_response(v: ArrayLike, a: ArrayLike, w: ArrayLike, t_max: ArrayLike) -> NDArray | float:
     """Log probability that the decision time is below ``t_max`` (either boundary).
 
@@ -571,6 +595,24 @@ def _check_data(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike) -> tuple[ND
     _raise_at("rt", "finite on answered trials", rt, responded & ~np.isfinite(rt))
     _raise_at("reward", "0 or 1 on answered trials", reward, responded & ~np.isin(reward, (0, 1)))
     return rt, choice.astype(np.intp), reward
+
+
+def _trial_drifts(drift: NDArray, learning_rate: NDArray, arm: NDArray,
+                  reward: NDArray) -> NDArray:
+    """Drift ``drift * (Q0 - Q1)`` on each trial, Q-values starting at (0.5, 0.5).
+
+    ``drift`` has shape (S,); ``learning_rate``, ``arm`` and ``reward`` (S, T) give
+    each trial's Q update (a learning rate of 0 leaves Q unchanged, as a missed
+    trial does). Returns shape (S, T).
+    """
+    rows = np.arange(drift.size)
+    q = np.full((drift.size, 2), 0.5)
+    v = np.empty(arm.shape)
+    for trial in range(arm.shape[1]):
+        v[:, trial] = drift * (q[:, 0] - q[:, 1])
+        chosen = arm[:, trial]
+        q[rows, chosen] += learning_rate[:, trial] * (reward[:, trial] - q[rows, chosen])
+    return v
 
 
 def loglik(
@@ -650,13 +692,10 @@ def loglik(
     drift, alpha, beta, ter, kappa = safe.T
 
     answered = np.flatnonzero(choice != -1)
-    n_rows = rows.shape[0]
-    q = np.full((n_rows, 2), 0.5)
-    v = np.empty((n_rows, answered.size))
-    for j, trial in enumerate(answered):
-        v[:, j] = drift * (q[:, 0] - q[:, 1])
-        arm = choice[trial]
-        q[:, arm] += kappa * (reward[trial] - q[:, arm])
+    shape = (drift.size, answered.size)
+    v = _trial_drifts(drift, np.broadcast_to(kappa[:, None], shape),
+                      np.broadcast_to(choice[answered], shape),
+                      np.broadcast_to(reward[answered], shape))
 
     t = rt[answered] - ter[:, None]
     # Standardised times and scaled drifts; with alpha or drift near the float range
@@ -687,3 +726,46 @@ def loglik(
             )
         total[keep] = per_trial.reshape(shape).sum(axis=1)
     return float(total[0]) if theta.ndim == 1 else total
+
+
+def rt_pit(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+           dt: float = 0.01, max_steps: int = 900) -> NDArray:
+    """Probability integral transform of observed RTs under the continuous-time model.
+
+    Each answered trial's decision time ``rt - ter`` goes through the CDF of the model
+    given its drift (from the Q-values implied by the choices and rewards before it),
+    the boundary reached, and a decision before ``max_steps * dt``. Data from the model
+    give values uniform on (0, 1): a check of a simulator, or of a fitted participant.
+
+    Parameters
+    ----------
+    theta : array_like, shape (5,) or (B, 5)
+        Parameters of each data set (one row for all, or one per data set).
+    rt, choice, reward : array_like, shape (T,) or (B, T)
+        Data sets as in `loglik`; missed trials (``choice == -1``) give NaN.
+    dt, max_steps : float, int
+        Simulator settings that set the response deadline.
+
+    Returns
+    -------
+    ndarray, shape (B, T)
+        PIT values, NaN on missed trials.
+    """
+    rt, choice, reward = (np.atleast_2d(np.asarray(x, dtype=float)) for x in (rt, choice, reward))
+    for row in range(rt.shape[0]):
+        _check_data(rt[row], choice[row], reward[row])
+    theta = check_theta(theta)
+    if theta.shape[0] not in (1, rt.shape[0]):
+        raise ValueError(f"theta must have shape (5,) or ({rt.shape[0]}, 5), got {theta.shape}")
+    drift, alpha, beta, ter, kappa = (np.broadcast_to(theta[:, j], rt.shape[:1]) for j in range(5))
+    answered = choice >= 0
+    arm = np.where(answered, choice, 0).astype(np.intp)
+    v = _trial_drifts(drift, np.where(answered, kappa[:, None], 0.0), arm,
+                      np.where(answered, reward, 0.0))
+    out = np.full(rt.shape, np.nan)
+    shape = rt.shape
+    out[answered] = wfpt_conditional_cdf(
+        (rt - ter[:, None])[answered], arm[answered], v[answered],
+        np.broadcast_to(alpha[:, None], shape)[answered],
+        np.broadcast_to(beta[:, None], shape)[answered], max_steps * dt)
+    return out

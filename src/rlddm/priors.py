@@ -1,0 +1,456 @@
+"""Priors of the RLDDM's parameters as one table: sampling, log-density and the map to unbounded space."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special, stats
+
+from ._seeding import SeedLike
+from .parameters import PARAMETER_NAMES, PARAMETERS
+
+# Names of each family's shape arguments, in the order they are stored.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "normal": ("loc", "scale"),
+    "beta": ("a", "b"),
+    "uniform": (),
+}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The prior of one parameter: a distribution family, its arguments and its support.
+
+    Use the constructors :meth:`normal`, :meth:`beta` and :meth:`uniform`.
+
+    Parameters
+    ----------
+    family : {"normal", "beta", "uniform"}
+        ``"normal"`` is truncated to ``[lower, upper]`` (which may be infinite);
+        ``"beta"`` is stretched from ``[0, 1]`` onto ``[lower, upper]``;
+        ``"uniform"`` is flat on ``[lower, upper]``.
+    args : tuple of float
+        The family's arguments in the order of ``FAMILIES[family]``: ``(loc, scale)``
+        for the normal, ``(a, b)`` for the beta, ``()`` for the uniform.
+    lower, upper : float
+        Bounds of the support. Infinite bounds are allowed for the normal only.
+
+    Raises
+    ------
+    ValueError
+        If the family is unknown, an argument is out of range, the bounds are not
+        ordered, or the normal keeps no probability mass between the bounds.
+    """
+
+    family: str
+    args: tuple[float, ...]
+    lower: float = -math.inf
+    upper: float = math.inf
+    _dist: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {self.family!r}")
+        names = FAMILIES[self.family]
+        args = tuple(float(a) for a in np.ravel(np.asarray(self.args, dtype=float)))
+        if len(args) != len(names):
+            raise ValueError(
+                f"a {self.family} prior takes {len(names)} arguments {names}, got {self.args!r}"
+            )
+        if not all(math.isfinite(a) for a in args):
+            raise ValueError(f"{self.family} prior arguments must be finite, got {self.args!r}")
+        lower, upper = float(self.lower), float(self.upper)
+        if math.isnan(lower) or math.isnan(upper) or not lower < upper:
+            raise ValueError(f"lower must be < upper, got lower={self.lower!r}, upper={self.upper!r}")
+        if self.family != "normal" and not (math.isfinite(lower) and math.isfinite(upper)):
+            raise ValueError(
+                f"a {self.family} prior needs finite bounds, got lower={lower}, upper={upper}"
+            )
+        if self.family == "normal":
+            loc, scale = args
+            if scale <= 0:
+                raise ValueError(f"scale must be > 0, got {scale}")
+            a, b = (lower - loc) / scale, (upper - loc) / scale
+            # the difference of survival functions keeps precision in the upper tail
+            mass = max(stats.norm.cdf(b) - stats.norm.cdf(a), stats.norm.sf(a) - stats.norm.sf(b))
+            if not mass > 0:
+                raise ValueError(
+                    f"N({loc:g}, {scale:g}) has no probability mass in [{lower:g}, {upper:g}]"
+                )
+            dist = stats.truncnorm(a, b, loc=loc, scale=scale)
+        elif self.family == "beta":
+            if min(args) <= 0:
+                raise ValueError(f"beta arguments a and b must be > 0, got {args}")
+            dist = stats.beta(*args, loc=lower, scale=upper - lower)
+        else:
+            dist = stats.uniform(loc=lower, scale=upper - lower)
+        object.__setattr__(self, "args", args)
+        object.__setattr__(self, "lower", lower)
+        object.__setattr__(self, "upper", upper)
+        object.__setattr__(self, "_dist", dist)
+
+    @classmethod
+    def normal(cls, loc: float, scale: float, *, lower: float = -math.inf,
+               upper: float = math.inf) -> Prior:
+        """A normal prior ``N(loc, scale)``, truncated to ``[lower, upper]``."""
+        return cls("normal", (loc, scale), lower, upper)
+
+    @classmethod
+    def beta(cls, a: float, b: float, *, lower: float = 0.0, upper: float = 1.0) -> Prior:
+        """A ``Beta(a, b)`` prior stretched onto ``[lower, upper]``."""
+        return cls("beta", (a, b), lower, upper)
+
+    @classmethod
+    def uniform(cls, lower: float, upper: float) -> Prior:
+        """A flat prior on ``[lower, upper]``."""
+        return cls("uniform", (), lower, upper)
+
+    def __str__(self) -> str:
+        if self.family == "normal":
+            text = "N({:g}, {:g})".format(*self.args)
+            if math.isfinite(self.lower) or math.isfinite(self.upper):
+                left = "[" if math.isfinite(self.lower) else "("
+                right = "]" if math.isfinite(self.upper) else ")"
+                text += f" truncated to {left}{self.lower:g}, {self.upper:g}{right}"
+            return text
+        if self.family == "beta":
+            text = "Beta({:g}, {:g})".format(*self.args)
+            if (self.lower, self.upper) != (0.0, 1.0):
+                text += f" on [{self.lower:g}, {self.upper:g}]"
+            return text
+        return f"Uniform({self.lower:g}, {self.upper:g})"
+
+    @property
+    def mean(self) -> float:
+        """Mean of the prior."""
+        return float(self._dist.mean())
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the prior."""
+        return float(self._dist.std())
+
+    def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
+        """Draw ``n`` values with the Generator ``rng``; shape (n,)."""
+        return np.asarray(self._dist.rvs(size=n, random_state=rng), dtype=np.float64)
+
+    def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Log-density at ``x`` (elementwise; ``-inf`` outside the support)."""
+        with np.errstate(over="ignore"):
+            return np.asarray(self._dist.logpdf(x), dtype=np.float64)
+
+    def to_unbounded(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Map values in the support to the real line (elementwise).
+
+        Identity for an unbounded support, ``log(x - lower)`` or ``-log(upper - x)``
+        for a half-bounded one, and ``logit((x - lower) / (upper - lower))`` for an
+        interval; the same maps as BayesFlow's ``Adapter.constrain``.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        low, up = math.isfinite(self.lower), math.isfinite(self.upper)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if low and up:
+                return special.logit((x - self.lower) / (self.upper - self.lower))
+            if low:
+                return np.log(x - self.lower)
+            if up:
+                return -np.log(self.upper - x)
+        return x.copy()
+
+    def from_unbounded(self, z: ArrayLike) -> NDArray[np.float64]:
+        """Inverse of :meth:`to_unbounded` (elementwise)."""
+        z = np.asarray(z, dtype=np.float64)
+        low, up = math.isfinite(self.lower), math.isfinite(self.upper)
+        if low and up:
+            return self.lower + (self.upper - self.lower) * special.expit(z)
+        # far out in z the value overflows to an infinite bound, where the density is 0
+        with np.errstate(over="ignore"):
+            if low:
+                return self.lower + np.exp(z)
+            if up:
+                return self.upper - np.exp(-z)
+        return z.copy()
+
+    def log_abs_det_jacobian(self, z: ArrayLike) -> NDArray[np.float64]:
+        """``log |d from_unbounded(z) / dz|`` (elementwise)."""
+        z = np.asarray(z, dtype=np.float64)
+        low, up = math.isfinite(self.lower), math.isfinite(self.upper)
+        if low and up:
+            return (math.log(self.upper - self.lower)
+                    + special.log_expit(z) + special.log_expit(-z))
+        if low:
+            return z.copy()
+        if up:
+            return -z
+        return np.zeros_like(z)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable description (infinite bounds become ``None``)."""
+        data: dict[str, Any] = {"family": self.family}
+        data.update(zip(FAMILIES[self.family], self.args))
+        data["lower"] = _finite_or_none(self.lower)
+        data["upper"] = _finite_or_none(self.upper)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Prior:
+        """Rebuild a prior written by :meth:`to_dict`."""
+        if not isinstance(data, Mapping) or "family" not in data:
+            raise ValueError(f"a prior must be a mapping with a 'family' key, got {data!r}")
+        family = data["family"]
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
+        expected = {"family", "lower", "upper", *FAMILIES[family]}
+        missing = expected - {"lower", "upper"} - set(data)
+        unknown = set(data) - expected
+        if missing or unknown:
+            raise ValueError(
+                f"a {family} prior needs keys {sorted(expected - {'family'})}, "
+                f"got missing {sorted(missing)} and unknown {sorted(unknown)}"
+            )
+        lower = data.get("lower")
+        upper = data.get("upper")
+        return cls(
+            family,
+            tuple(data[name] for name in FAMILIES[family]),
+            -math.inf if lower is None else lower,
+            math.inf if upper is None else upper,
+        )
+
+
+class Priors:
+    """The joint prior: one independent :class:`Prior` per parameter, in ``PARAMETER_NAMES`` order.
+
+    Parameters
+    ----------
+    priors : mapping of str to Prior
+        One prior for each name in ``PARAMETER_NAMES``. Each prior's support must lie
+        inside the parameter's support (``rlddm.parameters.PARAMETERS``).
+
+    Raises
+    ------
+    ValueError
+        If a name is missing or unknown, an entry is not a :class:`Prior`, or a
+        prior's support reaches outside its parameter's support.
+
+    Examples
+    --------
+    The forum post's priors with a drift scaling kept positive:
+
+    >>> from rlddm.priors import DEFAULT_PRIORS, Prior
+    >>> priors = DEFAULT_PRIORS.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
+    >>> priors.sample(3, seed=1).shape
+    (3, 5)
+    """
+
+    def __init__(self, priors: Mapping[str, Prior]) -> None:
+        if not isinstance(priors, Mapping):
+            raise ValueError(f"priors must be a mapping of parameter name to Prior, got {priors!r}")
+        missing = [name for name in PARAMETER_NAMES if name not in priors]
+        unknown = [name for name in priors if name not in PARAMETER_NAMES]
+        if missing or unknown:
+            raise ValueError(
+                f"priors must name exactly {list(PARAMETER_NAMES)}, "
+                f"got missing {missing} and unknown {unknown}"
+            )
+        for parameter in PARAMETERS:
+            prior = priors[parameter.name]
+            if not isinstance(prior, Prior):
+                raise ValueError(f"priors[{parameter.name!r}] must be a Prior, got {prior!r}")
+            if prior.lower < parameter.lower or prior.upper > parameter.upper:
+                raise ValueError(
+                    f"the prior of {parameter.name} has support [{prior.lower:g}, {prior.upper:g}] "
+                    f"outside the parameter's support {parameter.support_text()}"
+                )
+        self._priors: dict[str, Prior] = {name: priors[name] for name in PARAMETER_NAMES}
+
+    @classmethod
+    def default(cls) -> Priors:
+        """The priors of the forum post (see :data:`DEFAULT_PRIORS`)."""
+        return cls({
+            "drift": Prior.normal(0.0, 2.0),
+            "alpha": Prior.normal(1.0, 0.5, lower=0.0, upper=5.0),
+            "beta": Prior.beta(2.0, 2.0),
+            "ter": Prior.normal(0.5, 0.25, lower=0.0, upper=1.5),
+            "kappa": Prior.beta(2.0, 2.0),
+        })
+
+    def replace(self, **priors: Prior) -> Priors:
+        """A copy with the named parameters' priors replaced."""
+        return Priors(self._priors | priors)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names, in column order."""
+        return tuple(self._priors)
+
+    @property
+    def lower(self) -> NDArray[np.float64]:
+        """Lower bounds of the supports, shape (5,)."""
+        return np.array([p.lower for p in self._priors.values()])
+
+    @property
+    def upper(self) -> NDArray[np.float64]:
+        """Upper bounds of the supports, shape (5,)."""
+        return np.array([p.upper for p in self._priors.values()])
+
+    @property
+    def mean(self) -> NDArray[np.float64]:
+        """Prior means, shape (5,)."""
+        return np.array([p.mean for p in self._priors.values()])
+
+    @property
+    def std(self) -> NDArray[np.float64]:
+        """Prior standard deviations, shape (5,)."""
+        return np.array([p.std for p in self._priors.values()])
+
+    def __getitem__(self, name: str) -> Prior:
+        if name not in self._priors:
+            raise KeyError(f"no parameter named {name!r}; names are {list(self._priors)}")
+        return self._priors[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._priors)
+
+    def __len__(self) -> int:
+        return len(self._priors)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Priors) and self._priors == other._priors
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{name}={prior}" for name, prior in self._priors.items())
+        return f"Priors({body})"
+
+    def sample(self, n: int, seed: SeedLike = None) -> NDArray[np.float64]:
+        """Draw parameter vectors.
+
+        Parameters
+        ----------
+        n : int
+            Number of draws.
+        seed : None, int, SeedSequence, BitGenerator or Generator
+            Seed, following NumPy's conventions; a Generator is advanced.
+
+        Returns
+        -------
+        theta : ndarray of float64, shape (n, 5)
+            Columns in ``names`` order, drawn column by column from one stream.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        rng = np.random.default_rng(seed)
+        return np.column_stack([prior.sample(int(n), rng) for prior in self._priors.values()])
+
+    def _columns(self, values: ArrayLike, name: str) -> NDArray[np.float64]:
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim == 0 or array.shape[-1] != len(self):
+            raise ValueError(
+                f"{name} must have shape (..., {len(self)}) (order {', '.join(self.names)}), "
+                f"got shape {array.shape}"
+            )
+        if np.isnan(array).any():
+            index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
+            raise ValueError(f"{name} must not contain NaN, got NaN at index {index}")
+        return array
+
+    def log_prob(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """Joint log-density of parameter vectors on the natural scale.
+
+        Parameters
+        ----------
+        theta : array_like, shape (..., 5)
+            Parameter vectors in ``names`` order.
+
+        Returns
+        -------
+        ndarray of float64, shape (...)
+            ``-inf`` where a value lies outside its prior's support.
+        """
+        theta = self._columns(theta, "theta")
+        return sum(prior.log_prob(theta[..., i]) for i, prior in enumerate(self._priors.values()))
+
+    def to_unbounded(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """Map parameter vectors to the real line, column by column.
+
+        Parameters
+        ----------
+        theta : array_like, shape (..., 5)
+            Values inside the priors' supports.
+
+        Returns
+        -------
+        z : ndarray of float64, shape (..., 5)
+        """
+        theta = self._columns(theta, "theta")
+        return np.stack([prior.to_unbounded(theta[..., i])
+                         for i, prior in enumerate(self._priors.values())], axis=-1)
+
+    def from_unbounded(self, z: ArrayLike) -> NDArray[np.float64]:
+        """Inverse of :meth:`to_unbounded`.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., 5)
+
+        Returns
+        -------
+        theta : ndarray of float64, shape (..., 5)
+        """
+        z = self._columns(z, "z")
+        return np.stack([prior.from_unbounded(z[..., i])
+                         for i, prior in enumerate(self._priors.values())], axis=-1)
+
+    def log_abs_det_jacobian(self, z: ArrayLike) -> NDArray[np.float64]:
+        """``log |det d from_unbounded(z) / dz|``, summed over the parameters.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., 5)
+
+        Returns
+        -------
+        ndarray of float64, shape (...)
+        """
+        z = self._columns(z, "z")
+        return sum(prior.log_abs_det_jacobian(z[..., i])
+                   for i, prior in enumerate(self._priors.values()))
+
+    def log_prob_unbounded(self, z: ArrayLike) -> NDArray[np.float64]:
+        """Log-density of the prior pushed to unbounded space (for samplers working there).
+
+        Parameters
+        ----------
+        z : array_like, shape (..., 5)
+
+        Returns
+        -------
+        ndarray of float64, shape (...)
+            ``log_prob(from_unbounded(z)) + log_abs_det_jacobian(z)``.
+        """
+        return self.log_prob(self.from_unbounded(z)) + self.log_abs_det_jacobian(z)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """A JSON-serialisable description: parameter name to :meth:`Prior.to_dict`."""
+        return {name: prior.to_dict() for name, prior in self._priors.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, Any]]) -> Priors:
+        """Rebuild priors written by :meth:`to_dict`."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"priors data must be a mapping, got {data!r}")
+        return cls({name: Prior.from_dict(entry) for name, entry in data.items()})
+
+
+DEFAULT_PRIORS: Priors = Priors.default()
+"""The forum post's priors: drift ~ N(0, 2); alpha ~ N(1, 0.5) on [0, 5]; beta ~ Beta(2, 2);
+ter ~ N(0.5, 0.25) on [0, 1.5]; kappa ~ Beta(2, 2)."""

@@ -1,0 +1,270 @@
+"""Tests of rlddm.priors: moments, densities, the map to unbounded space, serialisation, errors."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from rlddm.parameters import PARAMETER_NAMES
+from rlddm.priors import DEFAULT_PRIORS, Prior, Priors
+
+N_MOMENTS = 200_000
+# |z| above 5 has probability 6e-7 under a correct prior: the moment tests do not flake.
+Z_LIMIT = 5.0
+
+
+def truncated_normal_moments(loc, scale, lower, upper):
+    """Mean and variance of a truncated normal from the textbook formulas (not scipy.stats)."""
+    a, b = (lower - loc) / scale, (upper - loc) / scale
+    phi = lambda x: math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)  # noqa: E731
+    Phi = lambda x: 0.5 * (1 + math.erf(x / math.sqrt(2)))  # noqa: E731
+    mass = Phi(b) - Phi(a)
+    ratio = (phi(a) - phi(b)) / mass
+    mean = loc + scale * ratio
+    var = scale**2 * (1 + (a * phi(a) - b * phi(b)) / mass - ratio**2)
+    return mean, var
+
+
+# The forum post's priors: drift N(0, 2); alpha N(1, .5) on [0, 5]; beta Beta(2, 2);
+# ter N(.5, .25) on [0, 1.5]; kappa Beta(2, 2) (mean 1/2, variance 1/20).
+ANALYTIC = {
+    "drift": (0.0, 4.0),
+    "alpha": truncated_normal_moments(1.0, 0.5, 0.0, 5.0),
+    "beta": (0.5, 0.05),
+    "ter": truncated_normal_moments(0.5, 0.25, 0.0, 1.5),
+    "kappa": (0.5, 0.05),
+}
+
+
+def moment_z_scores(draws, mean, var):
+    """z-scores of the sample mean and variance against analytic values.
+
+    The variance's standard error uses var * sqrt(2 / n), exact for a normal and
+    conservative for these priors (truncation and Beta(2, 2) lower the kurtosis).
+    """
+    n = draws.size
+    z_mean = (draws.mean() - mean) / math.sqrt(var / n)
+    z_var = (draws.var(ddof=1) - var) / (var * math.sqrt(2 / n))
+    return z_mean, z_var
+
+
+@pytest.fixture(scope="module")
+def default_draws():
+    return DEFAULT_PRIORS.sample(N_MOMENTS, seed=20240601)
+
+
+def test_names_follow_parameter_table():
+    assert DEFAULT_PRIORS.names == PARAMETER_NAMES
+    assert len(DEFAULT_PRIORS) == 5
+    assert list(DEFAULT_PRIORS) == list(PARAMETER_NAMES)
+
+
+def test_default_priors_are_the_posts():
+    assert str(DEFAULT_PRIORS["drift"]) == "N(0, 2)"
+    assert str(DEFAULT_PRIORS["alpha"]) == "N(1, 0.5) truncated to [0, 5]"
+    assert str(DEFAULT_PRIORS["beta"]) == "Beta(2, 2)"
+    assert str(DEFAULT_PRIORS["ter"]) == "N(0.5, 0.25) truncated to [0, 1.5]"
+    assert str(DEFAULT_PRIORS["kappa"]) == "Beta(2, 2)"
+
+
+@pytest.mark.parametrize("name", PARAMETER_NAMES)
+def test_sample_moments_match_analytic(default_draws, name):
+    column = default_draws[:, PARAMETER_NAMES.index(name)]
+    mean, var = ANALYTIC[name]
+    z_mean, z_var = moment_z_scores(column, mean, var)
+    assert abs(z_mean) < Z_LIMIT, f"{name}: mean z = {z_mean:.2f}"
+    assert abs(z_var) < Z_LIMIT, f"{name}: variance z = {z_var:.2f}"
+    assert DEFAULT_PRIORS[name].mean == pytest.approx(mean, abs=1e-12)
+    assert DEFAULT_PRIORS[name].std == pytest.approx(math.sqrt(var), rel=1e-9)
+
+
+def test_moment_test_catches_a_shifted_prior(default_draws):
+    # Negative control: a mean off by 0.02 prior sd (z about 9 at this n) is caught by the same test.
+    column = default_draws[:, PARAMETER_NAMES.index("ter")]
+    mean, var = ANALYTIC["ter"]
+    z_mean, _ = moment_z_scores(column, mean + 0.02 * math.sqrt(var), var)
+    assert abs(z_mean) > Z_LIMIT
+
+
+def test_samples_lie_in_supports(default_draws):
+    assert np.all(default_draws >= DEFAULT_PRIORS.lower)
+    assert np.all(default_draws <= DEFAULT_PRIORS.upper)
+    assert np.all(np.isfinite(DEFAULT_PRIORS.log_prob(default_draws)))
+
+
+def test_sample_seeding():
+    a = DEFAULT_PRIORS.sample(10, seed=3)
+    b = DEFAULT_PRIORS.sample(10, seed=np.random.SeedSequence(3))
+    np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(3)
+    first, second = DEFAULT_PRIORS.sample(10, seed=rng), DEFAULT_PRIORS.sample(10, seed=rng)
+    np.testing.assert_array_equal(first, a)
+    assert not np.array_equal(first, second)
+    assert a.shape == (10, 5) and a.dtype == np.float64
+
+
+CUSTOM = {
+    "positive": Prior.normal(0.0, 2.0, lower=0.0),
+    "below": Prior.normal(0.0, 2.0, upper=0.5),
+    "interval": Prior.normal(1.0, 0.5, lower=0.0, upper=5.0),
+    "free": Prior.normal(0.0, 2.0),
+    "beta": Prior.beta(2.0, 3.0, lower=0.1, upper=0.9),
+    "uniform": Prior.uniform(-1.0, 2.0),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CUSTOM))
+def test_log_density_integrates_to_one(key):
+    prior = CUSTOM[key]
+    value, error = integrate.quad(lambda x: math.exp(prior.log_prob(x)), prior.lower, prior.upper)
+    assert value == pytest.approx(1.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("key", sorted(CUSTOM))
+def test_unbounded_density_integrates_to_one(key):
+    prior = CUSTOM[key]
+
+    def density(z):
+        return math.exp(prior.log_prob(prior.from_unbounded(z)) + prior.log_abs_det_jacobian(z))
+
+    value, _ = integrate.quad(density, -np.inf, np.inf, limit=200)
+    assert value == pytest.approx(1.0, abs=1e-6)
+
+
+def test_log_density_matches_scipy():
+    theta = DEFAULT_PRIORS.sample(50, seed=5)
+    expected = (
+        stats.norm(0, 2).logpdf(theta[:, 0])
+        + stats.truncnorm(-2, 8, loc=1, scale=0.5).logpdf(theta[:, 1])
+        + stats.beta(2, 2).logpdf(theta[:, 2])
+        + stats.truncnorm(-2, 4, loc=0.5, scale=0.25).logpdf(theta[:, 3])
+        + stats.beta(2, 2).logpdf(theta[:, 4])
+    )
+    np.testing.assert_allclose(DEFAULT_PRIORS.log_prob(theta), expected, rtol=1e-12)
+    np.testing.assert_allclose(DEFAULT_PRIORS.log_prob(theta.reshape(5, 10, 5)),
+                               expected.reshape(5, 10), rtol=1e-12)
+
+
+def test_log_density_is_minus_infinity_outside_support():
+    theta = np.array([[0.0, 6.0, 0.5, 0.5, 0.5],
+                      [0.0, 1.0, 0.5, -0.1, 0.5],
+                      [0.0, 1.0, 0.5, 0.5, 1.5]])
+    assert np.all(DEFAULT_PRIORS.log_prob(theta) == -np.inf)
+
+
+@pytest.mark.parametrize("key", sorted(CUSTOM))
+def test_bijection_round_trip(key):
+    prior = CUSTOM[key]
+    x = prior.sample(1000, np.random.default_rng(7))
+    np.testing.assert_allclose(prior.from_unbounded(prior.to_unbounded(x)), x, rtol=1e-12, atol=1e-12)
+    z = np.linspace(-8, 8, 161)
+    np.testing.assert_allclose(prior.to_unbounded(prior.from_unbounded(z)), z, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("key", sorted(CUSTOM))
+def test_log_jacobian_matches_finite_difference(key):
+    prior = CUSTOM[key]
+    z = np.linspace(-6, 6, 49)
+    h = 1e-5
+    slope = (prior.from_unbounded(z + h) - prior.from_unbounded(z - h)) / (2 * h)
+    # central differences are accurate to O(h^2) relative to the curvature: 1e-6 is ample
+    np.testing.assert_allclose(prior.log_abs_det_jacobian(z), np.log(np.abs(slope)), atol=1e-6)
+
+
+def test_table_bijection_and_density():
+    theta = DEFAULT_PRIORS.sample(200, seed=11)
+    z = DEFAULT_PRIORS.to_unbounded(theta)
+    assert z.shape == theta.shape and np.all(np.isfinite(z))
+    np.testing.assert_allclose(DEFAULT_PRIORS.from_unbounded(z), theta, rtol=1e-12, atol=1e-12)
+    # drift is unbounded: identity
+    np.testing.assert_array_equal(z[:, 0], theta[:, 0])
+    expected = sum(DEFAULT_PRIORS[name].log_abs_det_jacobian(z[:, i])
+                   for i, name in enumerate(PARAMETER_NAMES))
+    np.testing.assert_allclose(DEFAULT_PRIORS.log_abs_det_jacobian(z), expected)
+    np.testing.assert_allclose(DEFAULT_PRIORS.log_prob_unbounded(z),
+                               DEFAULT_PRIORS.log_prob(theta) + expected)
+
+
+def test_interval_map_is_a_scaled_logit():
+    z = DEFAULT_PRIORS["alpha"].to_unbounded(np.array([1.0, 2.5, 4.0]))
+    np.testing.assert_allclose(z, np.log([0.2 / 0.8, 1.0, 0.8 / 0.2]))
+
+
+def test_positive_drift_prior():
+    priors = DEFAULT_PRIORS.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
+    theta = priors.sample(1000, seed=2)
+    assert np.all(theta[:, 0] >= 0)
+    np.testing.assert_array_equal(theta[:, 1:] >= 0, True)
+    assert priors.log_prob([-0.1, 1.0, 0.5, 0.5, 0.5]) == -np.inf
+    # half-normal: log density at 0 is log(2) above the untruncated normal's
+    assert priors["drift"].log_prob(0.0) == pytest.approx(stats.norm(0, 2).logpdf(0.0) + math.log(2))
+    assert DEFAULT_PRIORS["drift"] == Prior.normal(0.0, 2.0)
+
+
+@pytest.mark.parametrize("priors", [DEFAULT_PRIORS,
+                                    DEFAULT_PRIORS.replace(drift=Prior.normal(0.0, 2.0, lower=0.0),
+                                                           kappa=Prior.uniform(0.0, 1.0))])
+def test_serialisation_round_trip(priors):
+    text = json.dumps(priors.to_dict(), allow_nan=False)
+    restored = Priors.from_dict(json.loads(text))
+    assert restored == priors
+    np.testing.assert_array_equal(restored.sample(5, seed=1), priors.sample(5, seed=1))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Prior("gamma", (1.0, 1.0)), "family must be one of"),
+        (lambda: Prior.normal(0.0, 0.0), "scale must be > 0, got 0.0"),
+        (lambda: Prior.normal(0.0, np.nan), "arguments must be finite"),
+        (lambda: Prior("normal", (0.0,)), "takes 2 arguments"),
+        (lambda: Prior.beta(0.0, 2.0), "must be > 0, got"),
+        (lambda: Prior.beta(2.0, 2.0, lower=1.0, upper=1.0), "lower must be < upper"),
+        (lambda: Prior.uniform(0.0, np.inf), "needs finite bounds"),
+        (lambda: Prior.normal(0.0, 1.0, lower=50.0, upper=51.0), "no probability mass"),
+    ],
+)
+def test_bad_prior_raises(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Priors({"drift": Prior.normal(0.0, 1.0)}), r"missing \['alpha'"),
+        (lambda: DEFAULT_PRIORS.replace(eta=Prior.normal(0.0, 1.0)), r"unknown \['eta'\]"),
+        (lambda: DEFAULT_PRIORS.replace(alpha=Prior.normal(1.0, 0.5)), "alpha has support"),
+        (lambda: DEFAULT_PRIORS.replace(kappa=Prior.uniform(0.0, 2.0)), "kappa has support"),
+        (lambda: DEFAULT_PRIORS.replace(beta=0.5), r"priors\['beta'\] must be a Prior"),
+        (lambda: Priors([1, 2]), "must be a mapping"),
+        (lambda: Priors.from_dict({**DEFAULT_PRIORS.to_dict(), "beta": {"family": "beta", "a": 2}}),
+         r"missing \['b'\]"),
+        (lambda: Prior.from_dict({"loc": 0.0}), "'family' key"),
+    ],
+)
+def test_bad_table_raises(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: DEFAULT_PRIORS.sample(0), "n must be an integer >= 1, got 0"),
+        (lambda: DEFAULT_PRIORS.sample(2.5), "n must be an integer >= 1, got 2.5"),
+        (lambda: DEFAULT_PRIORS.log_prob(np.zeros((3, 4))), r"shape \(\.\.\., 5\).*got shape \(3, 4\)"),
+        (lambda: DEFAULT_PRIORS.to_unbounded(1.0), r"got shape \(\)"),
+        (lambda: DEFAULT_PRIORS.from_unbounded([0, 0, np.nan, 0, 0]), r"NaN at index \(2,\)"),
+    ],
+)
+def test_bad_values_raise(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_unknown_name_lookup():
+    with pytest.raises(KeyError, match="eta"):
+        DEFAULT_PRIORS["eta"]
