@@ -1,0 +1,767 @@
+"""Real trials in and out: read and validate long-format trial tables, simulate and write them.
+
+A trial table has one row per trial: a participant, the trial's position, the
+response time in seconds, the choice and the reward. :func:`read_trials` reads
+rlddm's own layout and the layouts HDDM's ``HDDMrl`` and HSSM's RLSSM users
+already have, maps their response coding onto rlddm's (choice 0 = arm 0 = upper
+boundary ``alpha``, choice 1 = arm 1 = lower boundary), and checks every value,
+naming the row and column of the first problem. :func:`simulate_participants`
+and :func:`write_trials` produce the same table from known parameters.
+
+Layouts
+-------
+``"rlddm"``
+    ``participant, trial, rt, choice, reward``; choice 0/1 as above, ``-1`` (or
+    empty) with an empty ``rt`` is a missed response.
+``"hddm"`` (HDDM's ``HDDMrl``)
+    ``subj_idx, trial, rt, response, feedback, split_by``. ``response`` 1 is the
+    upper boundary (HDDMrl's drift is ``(q_up - q_low) * v`` with ``q[1]`` the
+    upper option), so ``choice = 1 - response``. ``feedback`` is the reward.
+    HDDMrl keeps separate Q-values per ``split_by`` condition within a subject;
+    rlddm fits one learning sequence per participant, so a participant with more
+    than one ``split_by`` value is rejected (filter one condition, or relabel
+    participants per condition to fit each condition on its own). ``q_init`` is
+    ignored: rlddm starts both Q-values at 0.5.
+``"hssm"`` (HSSM)
+    ``participant_id, trial_id, rt, response, feedback``. HSSM's two-choice models
+    code ``response`` 1 (upper) / -1 (lower); its RLSSM two-armed bandit codes 1
+    (upper, ``q[1]``) / 0. So 1 -> choice 0, and -1 or 0 -> choice 1; a file that
+    uses both -1 and 0 is rejected as ambiguous.
+
+In every layout the ``trial`` column is optional (without it, the file's row order
+within each participant is the trial order), an optional ``missed`` column (0/1)
+flags missed responses, and ``columns={"participant": "subj", ...}`` renames any
+role. Trials must already be in order within each participant: rows are never
+reordered, because the order of trials is the learning history.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from ._seeding import SeedLike
+from .parameters import PARAMETER_NAMES, check_theta
+from .priors import Priors
+from .simulation import _check_integer, simulate
+from .task import ReversalDesign
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# pandas 2 parses floats to within one ulp unless asked for round-trip parsing, which
+# pandas 3 does by default (and warns about the option); written RTs must read back exactly.
+_EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+ROLES = ("participant", "trial", "rt", "choice", "reward", "missed", "split_by")
+REQUIRED_ROLES = ("participant", "rt", "choice", "reward")
+
+
+class DataError(ValueError):
+    """A trial table that cannot be used, with the row and column at fault.
+
+    Attributes
+    ----------
+    row : int, object or None
+        CSV line number (the header is line 1) or DataFrame index label.
+    column : str or None
+        Column name in the input.
+    """
+
+    def __init__(self, message: str, *, row: Any = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Column names and response coding of one trial-table convention.
+
+    Parameters
+    ----------
+    name : str
+        Name used in messages.
+    columns : mapping of str to str or None
+        Default column name of each role in ``ROLES`` (None: the role is unused).
+    choice_codes : mapping of int to int
+        Value in the choice column -> rlddm choice (0 = upper, 1 = lower boundary).
+    missed_code : int, optional
+        Value in the choice column that marks a missed response.
+    """
+
+    name: str
+    columns: Mapping[str, str | None]
+    choice_codes: Mapping[int, int]
+    missed_code: int | None = None
+
+
+LAYOUTS: dict[str, Layout] = {
+    "rlddm": Layout("rlddm", {"participant": "participant", "trial": "trial", "rt": "rt",
+                              "choice": "choice", "reward": "reward", "missed": "missed",
+                              "split_by": None},
+                    {0: 0, 1: 1}, missed_code=-1),
+    "hddm": Layout("hddm", {"participant": "subj_idx", "trial": "trial", "rt": "rt",
+                            "choice": "response", "reward": "feedback", "missed": "missed",
+                            "split_by": "split_by"},
+                   {1: 0, 0: 1}),
+    "hssm": Layout("hssm", {"participant": "participant_id", "trial": "trial_id", "rt": "rt",
+                            "choice": "response", "reward": "feedback", "missed": "missed",
+                            "split_by": None},
+                   {1: 0, -1: 1, 0: 1}),
+}
+
+
+@dataclass(frozen=True)
+class ParticipantTrials:
+    """One participant's trials, in order.
+
+    Attributes
+    ----------
+    participant : object
+        The participant's id as read.
+    trial : ndarray of int64, shape (T,)
+        Trial numbers (1, 2, ... when the input had no trial column).
+    rt : ndarray of float64, shape (T,)
+        Response times in seconds; NaN for a missed response.
+    choice : ndarray of int8, shape (T,)
+        0 = upper boundary (arm 0), 1 = lower boundary (arm 1), -1 = missed.
+    reward : ndarray of int8, shape (T,)
+        The chosen arm's outcome (0 for a missed response).
+    """
+
+    participant: Any
+    trial: NDArray[np.int64]
+    rt: NDArray[np.float64]
+    choice: NDArray[np.int8]
+    reward: NDArray[np.int8]
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials, missed responses included."""
+        return int(self.choice.size)
+
+    @property
+    def n_missed(self) -> int:
+        """Number of missed responses."""
+        return int(np.count_nonzero(self.choice == -1))
+
+
+@dataclass(frozen=True, eq=False)
+class TrialData:
+    """Validated trials of several participants, each with its own number of trials.
+
+    The arrays hold all participants' trials back to back (participant by
+    participant, trials in order); ``offsets[k]:offsets[k + 1]`` are participant
+    ``k``'s. Nothing is padded. Build it with :func:`read_trials`.
+
+    Attributes
+    ----------
+    participants : tuple
+        Participant ids, in order of first appearance in the input.
+    offsets : ndarray of int64, shape (K + 1,)
+    trial : ndarray of int64, shape (N,)
+    rt : ndarray of float64, shape (N,)
+        NaN for a missed response.
+    choice : ndarray of int8, shape (N,)
+        0 = upper boundary, 1 = lower boundary, -1 = missed.
+    reward : ndarray of int8, shape (N,)
+        0 for a missed response.
+    """
+
+    participants: tuple[Any, ...]
+    offsets: NDArray[np.int64]
+    trial: NDArray[np.int64]
+    rt: NDArray[np.float64]
+    choice: NDArray[np.int8]
+    reward: NDArray[np.int8]
+    _positions: dict[Any, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_positions",
+                           {participant: k for k, participant in enumerate(self.participants)})
+
+    def __len__(self) -> int:
+        return len(self.participants)
+
+    def __iter__(self) -> Iterator[ParticipantTrials]:
+        return (self._slice(k) for k in range(len(self)))
+
+    def __repr__(self) -> str:
+        return (f"TrialData({len(self)} participants, {self.choice.size} trials, "
+                f"{int(self.n_missed.sum())} missed)")
+
+    @property
+    def n_trials(self) -> NDArray[np.int64]:
+        """Trials per participant (missed responses included), shape (K,)."""
+        return np.diff(self.offsets)
+
+    @property
+    def n_missed(self) -> NDArray[np.int64]:
+        """Missed responses per participant, shape (K,)."""
+        missed = np.concatenate([[0], np.cumsum(self.choice == -1)])
+        return np.diff(missed[self.offsets])
+
+    def participant(self, participant: Any) -> ParticipantTrials:
+        """One participant's trials, looked up by id.
+
+        Raises
+        ------
+        KeyError
+            If no participant has that id.
+        """
+        if participant not in self._positions:
+            shown = ", ".join(repr(p) for p in self.participants[:10])
+            raise KeyError(f"no participant {participant!r}; participants are {shown}"
+                           + (", ..." if len(self) > 10 else ""))
+        return self._slice(self._positions[participant])
+
+    def _slice(self, k: int) -> ParticipantTrials:
+        rows = slice(int(self.offsets[k]), int(self.offsets[k + 1]))
+        return ParticipantTrials(self.participants[k], self.trial[rows], self.rt[rows],
+                                 self.choice[rows], self.reward[rows])
+
+    def summary(self) -> pd.DataFrame:
+        """Trials and missed responses per participant (columns participant, n_trials, n_missed)."""
+        return pd.DataFrame({"participant": list(self.participants),
+                             "n_trials": self.n_trials, "n_missed": self.n_missed})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The trials as a table in the ``"rlddm"`` layout (missed: choice -1, rt NaN)."""
+        ids = np.array(self.participants, dtype=_id_dtype(self.participants))
+        return pd.DataFrame({"participant": np.repeat(ids, self.n_trials), "trial": self.trial,
+                             "rt": self.rt, "choice": self.choice, "reward": self.reward})
+
+    def check_trial_range(self, trial_range: tuple[int, int]) -> None:
+        """Require every participant's trial count to lie in ``[min, max]`` (a model's range).
+
+        Raises
+        ------
+        DataError
+            Naming each participant outside the range and its count.
+        """
+        low, high = _check_trial_range(trial_range)
+        counts = self.n_trials
+        outside = np.flatnonzero((counts < low) | (counts > high))
+        if outside.size:
+            listed = ", ".join(f"{self.participants[k]!r} ({counts[k]} trials)"
+                               for k in outside[:10])
+            raise DataError(
+                f"{outside.size} participant(s) have a trial count outside the model's trained "
+                f"range [{low}, {high}]: {listed}" + (", ..." if outside.size > 10 else "")
+                + "; train a model for this range (rlddm train) or select trials")
+
+
+def _id_dtype(ids: Sequence[Any]) -> Any:
+    return np.int64 if ids and all(isinstance(i, (int, np.integer)) for i in ids) else object
+
+
+def _check_trial_range(trial_range: Any) -> tuple[int, int]:
+    try:
+        low, high = trial_range
+    except (TypeError, ValueError):
+        raise ValueError(f"trial_range must be a pair (min, max), got {trial_range!r}") from None
+    _check_integer(low, "trial_range[0]", 1)
+    _check_integer(high, "trial_range[1]", 1)
+    if low > high:
+        raise ValueError(f"trial_range must have min <= max, got {trial_range!r}")
+    return int(low), int(high)
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+
+
+def _resolve_layout(layout: str | Layout, columns: Mapping[str, str | None] | None
+                    ) -> tuple[Layout, dict[str, str | None]]:
+    if isinstance(layout, str):
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {sorted(LAYOUTS)} or a Layout, got {layout!r}")
+        layout = LAYOUTS[layout]
+    elif not isinstance(layout, Layout):
+        raise ValueError(f"layout must be one of {sorted(LAYOUTS)} or a Layout, got {layout!r}")
+    names = {role: layout.columns.get(role) for role in ROLES}
+    if columns is not None:
+        if not isinstance(columns, Mapping):
+            raise ValueError(f"columns must be a mapping of role to column name, got {columns!r}")
+        unknown = [role for role in columns if role not in ROLES]
+        if unknown:
+            raise ValueError(f"columns has unknown role(s) {unknown}; roles are {list(ROLES)}")
+        for role, name in columns.items():
+            if name is None and role in REQUIRED_ROLES:
+                raise ValueError(f"columns[{role!r}] names a required column and cannot be None")
+            if name is not None and not isinstance(name, str):
+                raise ValueError(f"columns[{role!r}] must be a column name, got {name!r}")
+        names.update(columns)
+    return layout, names
+
+
+def _load_csv(path: Path, participant_column: str) -> pd.DataFrame:
+    try:
+        # Participant ids are read as text so that "007" keeps its zeros; blank lines are
+        # kept (then dropped below) so that row positions stay line numbers.
+        frame = pd.read_csv(path, skip_blank_lines=False, encoding="utf-8-sig",
+                            dtype={participant_column: str}, **_EXACT_FLOATS)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: expected a header line and one row per trial") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} is not a readable CSV file: {error}") from None
+    return frame
+
+
+def _integer_ids(values: pd.Series) -> pd.Series:
+    """Text ids that are plain integers ("12", not "012") become integers again."""
+    text = values.dropna()
+    if text.empty or not text.map(lambda s: s.lstrip("-").isdigit() and str(int(s)) == s).all():
+        return values
+    return values.map(int, na_action="ignore")
+
+
+def _missing_columns_message(missing: list[str], present: list[str], names: dict[str, str | None],
+                             layout: Layout) -> str:
+    hints = []
+    lowered = {name.lower(): name for name in present}
+    for role in REQUIRED_ROLES:
+        column = names[role]
+        if column not in missing:
+            continue
+        close = difflib.get_close_matches(str(column).lower(), list(lowered), n=1, cutoff=0.6)
+        if close:
+            found = lowered[close[0]]
+            hints.append(f"{column!r} may be {found!r} (pass columns={{{role!r}: {found!r}}})")
+    for other in LAYOUTS.values():
+        required = [other.columns[role] for role in REQUIRED_ROLES]
+        if other.name != layout.name and all(column in present for column in required):
+            hints.append(f"the columns match layout={other.name!r}")
+    if len(present) == 1 and any(sep in present[0] for sep in ";\t|"):
+        hints.append("the file does not look comma-separated")
+    expected = [f"{role}={names[role]!r}" for role in REQUIRED_ROLES]
+    return (f"missing column(s) {missing} for layout {layout.name!r}, which expects "
+            f"{', '.join(expected)}; the data has columns {present}"
+            + (f"; {'; '.join(hints)}" if hints else ""))
+
+
+class _Rows:
+    """Turns row positions into the words an error message needs."""
+
+    def __init__(self, frame: pd.DataFrame, csv: bool) -> None:
+        self.index = frame.index
+        self.csv = csv
+
+    def label(self, position: int) -> Any:
+        # With blank lines kept, row i of the CSV is line i + 2 (line 1 is the header).
+        label = self.index[position]
+        if self.csv:
+            return int(label) + 2
+        return label.item() if isinstance(label, np.generic) else label
+
+    def words(self, position: int) -> str:
+        return f"line {self.label(position)}" if self.csv else f"index {self.label(position)!r}"
+
+    def fail(self, message: str, positions: ArrayLike, column: str) -> None:
+        positions = np.atleast_1d(np.asarray(positions))
+        if positions.size == 0:
+            return
+        first = int(positions[0])
+        more = f" ({positions.size - 1} more row(s) fail this check)" if positions.size > 1 else ""
+        raise DataError(f"{self.words(first)}, column {column!r}: {message}{more}",
+                        row=self.label(first), column=column)
+
+
+def _numeric(frame: pd.DataFrame, column: str, rows: _Rows) -> NDArray[np.float64]:
+    """A column as float64 (NaN where empty); a value that is not a number is an error."""
+    raw = frame[column]
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+        raw = raw.map(lambda v: np.nan if isinstance(v, str) and not v.strip() else v)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan,
+                                                          copy=True)
+    bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
+    if bad.size:
+        rows.fail(f"must be a number, got {raw.iloc[bad[0]]!r}", bad, column)
+    return values
+
+
+def _rt_hint(value: float) -> str:
+    if value == -999.0:
+        return (" (-999 is HSSM's missing-RT code; a missed response here has an empty rt and "
+                "an empty choice, or missed = 1)")
+    if value < 0:
+        return (" (negative RTs often code the lower boundary by sign, as HDDM's flip_errors "
+                "does; pass positive RTs and the response column)")
+    if value >= 100:
+        return " (rt must be in seconds; values this large look like milliseconds)"
+    return ""
+
+
+def _choices(values: NDArray[np.float64], missed: NDArray[np.bool_], layout: Layout,
+             column: str, rows: _Rows) -> NDArray[np.int8]:
+    answered = ~missed
+    codes = np.array(list(layout.choice_codes), dtype=np.float64)
+    bad = np.flatnonzero(answered & ~np.isin(values, codes))
+    if bad.size:
+        allowed = sorted(layout.choice_codes)
+        if layout.missed_code is not None:
+            allowed.append(layout.missed_code)
+        rows.fail(f"must be one of {allowed} (layout {layout.name!r}), got {values[bad[0]]:g}",
+                  bad, column)
+    for target in set(layout.choice_codes.values()):
+        sources = [code for code, choice in layout.choice_codes.items() if choice == target]
+        used = [code for code in sources if np.any(answered & (values == code))]
+        if len(used) > 1:
+            second = np.flatnonzero(answered & (values == used[1]))
+            rows.fail(f"mixes the codes {used} for the same response (layout {layout.name!r} "
+                      f"reads each as rlddm choice {target}); use one coding", second, column)
+    choice = np.full(values.shape, -1, dtype=np.int8)
+    for code, target in layout.choice_codes.items():
+        choice[answered & (values == code)] = target
+    return choice
+
+
+def _participant_codes(frame: pd.DataFrame, column: str, rows: _Rows
+                       ) -> tuple[NDArray[np.int64], tuple[Any, ...]]:
+    codes, uniques = pd.factorize(frame[column], sort=False)
+    empty = np.flatnonzero(codes < 0)
+    rows.fail("is empty; every trial needs a participant", empty, column)
+    return codes.astype(np.int64), tuple(uniques.tolist())
+
+
+def _check_one_condition(frame: pd.DataFrame, column: str, codes: NDArray[np.int64],
+                         participants: tuple[Any, ...], participant_column: str,
+                         rows: _Rows) -> None:
+    conditions = frame[column]
+    counts = conditions.groupby(codes).nunique(dropna=False).to_numpy()
+    several = np.flatnonzero(counts > 1)
+    if several.size:
+        k = int(several[0])
+        positions = np.flatnonzero(codes == k)
+        values = pd.unique(conditions.iloc[positions]).tolist()
+        second = positions[np.flatnonzero(conditions.iloc[positions].to_numpy() == values[1])[0]]
+        rows.fail(
+            f"participant {participants[k]!r} has {len(values)} conditions {values} "
+            f"({several.size} participant(s) have several); rlddm fits one learning sequence "
+            "per participant: keep one condition, or make each (participant, condition) its "
+            f"own participant, e.g. df['sequence'] = df['{participant_column}'].astype(str) + "
+            f"'_' + df['{column}'].astype(str) and columns={{'participant': 'sequence'}}",
+            [second], column)
+
+
+def _trial_order(trials: NDArray[np.float64] | None, codes: NDArray[np.int64], column: str | None,
+                 rows: _Rows) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows grouped by participant (file order within each) and their trial numbers."""
+    order = np.argsort(codes, kind="stable")
+    if trials is None:
+        counts = np.bincount(codes)
+        numbers = np.concatenate([np.arange(1, c + 1) for c in counts]) if counts.size else \
+            np.array([], dtype=np.int64)
+        return order, numbers.astype(np.int64)
+    assert column is not None
+    rows.fail("is empty; give every trial its number or drop the trial column",
+              np.flatnonzero(np.isnan(trials)), column)
+    bad = np.flatnonzero(~np.isfinite(trials) | (trials != np.round(trials)))
+    if bad.size:
+        rows.fail(f"must be an integer trial number, got {trials[bad[0]]:g}", bad, column)
+    ordered = trials[order]
+    same = codes[order][1:] == codes[order][:-1]
+    for compare, problem in ((ordered[1:] == ordered[:-1], "repeats"),
+                             (ordered[1:] < ordered[:-1], "goes backwards")):
+        bad = np.flatnonzero(same & compare)
+        if bad.size:
+            earlier, later = int(order[bad[0]]), int(order[bad[0] + 1])
+            rows.fail(
+                f"trial {ordered[bad[0] + 1]:g} {problem} within a participant (after trial "
+                f"{ordered[bad[0]]:g} at {rows.words(earlier)}); rows must be in trial order, "
+                "one row per trial; sort them only if the trial numbers give the order the "
+                "trials were presented", [later], column)
+    return order, ordered.astype(np.int64)
+
+
+def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | None] | None = None,
+                layout: str | Layout = "rlddm", missed: Literal["keep", "error"] = "keep",
+                max_rt: float = 30.0, min_trials: int = 2,
+                trial_range: tuple[int, int] | None = None) -> TrialData:
+    """Read and validate a long-format trial table (one row per trial).
+
+    Parameters
+    ----------
+    data : str, path or DataFrame
+        A CSV file with a header line, or a DataFrame. Columns beyond the roles
+        below are ignored.
+    columns : mapping of str to str or None, optional
+        Column name per role, overriding the layout's: ``participant``, ``trial``,
+        ``rt``, ``choice``, ``reward`` (required, except ``trial``), ``missed`` and
+        ``split_by`` (optional; None switches an optional role off).
+    layout : {"rlddm", "hddm", "hssm"} or Layout
+        Column names and choice coding; see the module docstring.
+    missed : {"keep", "error"}
+        ``"keep"``: missed responses stay in their place (choice -1, rt NaN, reward
+        0), as the model defines them, and are counted in ``TrialData.n_missed``.
+        ``"error"``: a missed response is an error.
+    max_rt : float
+        Largest plausible response time in seconds; a larger one is an error.
+    min_trials : int
+        Fewest trials (missed responses included) a participant may have.
+    trial_range : (int, int), optional
+        The trial counts a trained model accepts; each participant's count must lie
+        in ``[min, max]`` (see :meth:`TrialData.check_trial_range`).
+
+    Returns
+    -------
+    TrialData
+        Participants in order of first appearance, trials in input order.
+
+    Raises
+    ------
+    DataError
+        A :class:`ValueError` naming the CSV line (header = line 1) or DataFrame
+        index and the column of the first bad value: a missing column, an empty
+        table, a value that is not a number, an empty value outside a missed
+        response, an rt <= 0 or > ``max_rt``, a choice outside the layout's coding,
+        a reward other than 0 or 1, a repeated or backwards trial number within a
+        participant, several ``split_by`` conditions for one participant, a
+        participant with fewer than ``min_trials`` trials or no answered trial, or a
+        trial count outside ``trial_range``.
+    ValueError
+        On invalid options.
+
+    Notes
+    -----
+    Missed responses: when a ``missed`` column is present it decides (1 = missed;
+    that row's rt, choice and reward are ignored and may be empty). Otherwise a
+    row is missed when its choice is empty (or -1 in the ``"rlddm"`` layout), and
+    its rt must then be empty as well. Missed responses are never dropped.
+
+    Without a trial column, the row order within each participant is the trial
+    order and trials are numbered 1, 2, ...
+    """
+    layout, names = _resolve_layout(layout, columns)
+    if missed not in ("keep", "error"):
+        raise ValueError(f"missed must be 'keep' or 'error', got {missed!r}")
+    if isinstance(max_rt, bool) or not isinstance(max_rt, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(max_rt) or max_rt <= 0:
+        raise ValueError(f"max_rt must be a finite number > 0 (seconds), got {max_rt!r}")
+    min_trials = _check_integer(min_trials, "min_trials", 1)
+    if trial_range is not None:
+        _check_trial_range(trial_range)
+
+    if isinstance(data, pd.DataFrame):
+        frame, source, csv = data, "the DataFrame", False
+    elif isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        frame = _load_csv(path, str(names["participant"]))
+        # all-empty lines are not trials; dropping them keeps the positions as line numbers
+        frame = frame.dropna(how="all")
+        source, csv = str(path), True
+    else:
+        raise ValueError(f"data must be a path to a CSV file or a pandas DataFrame, got "
+                         f"{type(data).__name__}")
+    rows = _Rows(frame, csv)
+
+    present = [str(c) for c in frame.columns]
+    missing = [names[role] for role in REQUIRED_ROLES if names[role] not in frame.columns]
+    if missing:
+        raise DataError(_missing_columns_message(missing, present, names, layout),
+                        column=missing[0])
+    if frame.empty:
+        raise DataError(f"{source} has columns but no trials")
+    used = {role: names[role] for role in ROLES
+            if names[role] is not None and names[role] in frame.columns}
+
+    participant_column = used["participant"]
+    if csv:
+        frame = frame.assign(**{participant_column: _integer_ids(frame[participant_column])})
+    codes, participants = _participant_codes(frame, participant_column, rows)
+    if "split_by" in used:
+        _check_one_condition(frame, used["split_by"], codes, participants, participant_column,
+                             rows)
+    trials = _numeric(frame, used["trial"], rows) if "trial" in used else None
+    order, trial_numbers = _trial_order(trials, codes, used.get("trial"), rows)
+
+    rt = _numeric(frame, used["rt"], rows)
+    raw_choice = _numeric(frame, used["choice"], rows)
+    reward = _numeric(frame, used["reward"], rows)
+    by_choice = np.isnan(raw_choice)
+    missed_choice = "empty"
+    if layout.missed_code is not None:
+        by_choice |= raw_choice == layout.missed_code
+        missed_choice = f"empty or {layout.missed_code}"
+    if "missed" in used:
+        flag = _numeric(frame, used["missed"], rows)
+        rows.fail("is empty; use 1 for a missed response and 0 otherwise",
+                  np.flatnonzero(np.isnan(flag)), used["missed"])
+        rows.fail("must be 0 or 1", np.flatnonzero((flag != 0) & (flag != 1)), used["missed"])
+        is_missed = flag == 1
+        rows.fail(f"is {missed_choice} (a missed response) but column "
+                  f"{used['missed']!r} is 0", np.flatnonzero(by_choice & ~is_missed),
+                  used["choice"])
+    else:
+        is_missed = by_choice
+        rows.fail(f"is given but the choice is {missed_choice} (a missed response); a missed "
+                  "response has an empty rt, or flag it with a 'missed' column",
+                  np.flatnonzero(is_missed & ~np.isnan(rt)), used["rt"])
+    answered = ~is_missed
+    if missed == "error":
+        rows.fail("is a missed response, and missed='error'", np.flatnonzero(is_missed),
+                  used.get("missed", used["choice"]))
+
+    rows.fail("is empty (only a missed response may leave it empty; mark those with an empty "
+              "choice or a 'missed' column)", np.flatnonzero(answered & np.isnan(rt)), used["rt"])
+    bad = np.flatnonzero(answered & ~(rt > 0))
+    if bad.size:
+        rows.fail(f"must be > 0 seconds, got {rt[bad[0]]:g}{_rt_hint(rt[bad[0]])}", bad, used["rt"])
+    bad = np.flatnonzero(answered & (rt > max_rt))
+    if bad.size:
+        rows.fail(f"must be <= max_rt = {max_rt:g} seconds, got {rt[bad[0]]:g}"
+                  f"{_rt_hint(rt[bad[0]])}", bad, used["rt"])
+    choice = _choices(raw_choice, is_missed, layout, used["choice"], rows)
+    rows.fail("is empty (only a missed response may leave it empty)",
+              np.flatnonzero(answered & np.isnan(reward)), used["reward"])
+    bad = np.flatnonzero(answered & ~np.isnan(reward) & (reward != 0) & (reward != 1))
+    if bad.size:
+        rows.fail(f"must be 0 or 1, got {reward[bad[0]]:g}", bad, used["reward"])
+
+    rt[is_missed] = np.nan
+    reward = np.where(is_missed, 0, reward).astype(np.int8)
+    counts = np.bincount(codes, minlength=len(participants))
+    result = TrialData(participants, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                       trial_numbers, rt[order], choice[order], reward[order])
+    few = np.flatnonzero(counts < min_trials)
+    if few.size:
+        listed = ", ".join(f"{participants[k]!r} ({counts[k]})" for k in few[:10])
+        raise DataError(f"{few.size} participant(s) have fewer than min_trials = {min_trials} "
+                        f"trials: {listed}", column=participant_column)
+    silent = np.flatnonzero(result.n_missed == counts)
+    if silent.size:
+        listed = ", ".join(repr(participants[k]) for k in silent[:10])
+        raise DataError(f"participant(s) {listed} have only missed responses",
+                        column=participant_column)
+    if trial_range is not None:
+        result.check_trial_range(trial_range)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# simulating and writing
+
+
+def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
+                          theta: ArrayLike | None = None, priors: Priors | None = None,
+                          design: ReversalDesign | None = None, seed: SeedLike = None,
+                          method: str = "exact", dt: float = 0.01, max_steps: int = 900
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate participants from known parameters as a trial table and its truths.
+
+    Parameters
+    ----------
+    n_participants : int
+        Number of participants K.
+    n_trials : int or sequence of int, shape (K,)
+        Trials per participant (one count for all, or one each).
+    theta : array_like, shape (5,) or (K, 5), optional
+        Parameters (drift, alpha, beta, ter, kappa); drawn from ``priors`` if omitted.
+    priors : Priors, optional
+        Prior to draw parameters from; the default priors if omitted. Not with ``theta``.
+    design : ReversalDesign, optional
+        Reward schedule; the default design if omitted.
+    seed : None, int, SeedSequence, BitGenerator or Generator
+        One stream drives the parameter draws, the outcomes and the simulation.
+    method : {"exact", "euler"}
+        Passed to :func:`rlddm.simulate`, as are ``dt`` and ``max_steps``.
+
+    Returns
+    -------
+    trials : DataFrame
+        The ``"rlddm"`` layout: participant (1..K), trial (1..T_k), rt, choice,
+        reward; a missed response has choice -1, an empty (NaN) rt and reward 0.
+    truths : DataFrame
+        One row per participant: participant and the five parameters.
+
+    Raises
+    ------
+    ValueError
+        On invalid counts, parameters or options.
+    """
+    n_participants = _check_integer(n_participants, "n_participants", 1)
+    counts = np.asarray(n_trials)
+    if counts.ndim > 1 or (counts.ndim == 1 and counts.size != n_participants):
+        raise ValueError(f"n_trials must be one count or {n_participants} counts, "
+                         f"got shape {counts.shape}")
+    counts = np.broadcast_to(counts, (n_participants,))
+    for count in counts.tolist():
+        _check_integer(count, "n_trials", 1)
+    rng = np.random.default_rng(seed)
+    if theta is None:
+        theta = (Priors.default() if priors is None else priors).sample(n_participants, seed=rng)
+    else:
+        if priors is not None:
+            raise ValueError("pass theta or priors, not both")
+        theta = check_theta(theta)
+        if theta.shape[0] not in (1, n_participants):
+            raise ValueError(f"theta must have 1 or {n_participants} rows, got {theta.shape[0]}")
+        theta = np.broadcast_to(theta, (n_participants, theta.shape[1]))
+    design = ReversalDesign() if design is None else design
+    # A learning sequence cut short is a simulation of the shorter sequence, so all
+    # participants run the longest count and each keeps its first n_trials.
+    outcomes = design.sample(n_participants, n_trials=int(counts.max()), seed=rng)
+    result = simulate(theta, outcomes, seed=rng, method=method, dt=dt, max_steps=max_steps)
+    keep = np.arange(outcomes.shape[1]) < counts[:, None]
+    ids = np.arange(1, n_participants + 1)
+    trials = pd.DataFrame({
+        "participant": np.repeat(ids, counts),
+        "trial": np.concatenate([np.arange(1, c + 1) for c in counts.tolist()]),
+        "rt": result.rt[keep], "choice": result.choice[keep], "reward": result.reward[keep],
+    })
+    truths = pd.DataFrame({"participant": ids, **dict(zip(PARAMETER_NAMES, np.asarray(theta).T))})
+    return trials, truths
+
+
+def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
+                 overwrite: bool = False) -> Path:
+    """Write trials as a CSV file in the ``"rlddm"`` layout, which :func:`read_trials` reads back.
+
+    Parameters
+    ----------
+    data : TrialData or DataFrame
+        Validated trials, or a table in the ``"rlddm"`` layout (it is validated
+        with :func:`read_trials` first, so nothing is written if it is invalid).
+    path : str or path
+        Destination file.
+    overwrite : bool
+        Replace an existing file; otherwise an existing file is an error.
+
+    Returns
+    -------
+    Path
+        The file written. A missed response is written as choice -1 and an empty rt.
+
+    Raises
+    ------
+    DataError
+        If ``data`` does not validate.
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    """
+    trials = data if isinstance(data, TrialData) else read_trials(data, layout="rlddm")
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    trials.to_frame().to_csv(path, index=False, na_rep="")
+    return path
+
+
+__all__ = [
+    "LAYOUTS",
+    "DataError",
+    "Layout",
+    "ParticipantTrials",
+    "TrialData",
+    "read_trials",
+    "simulate_participants",
+    "write_trials",
+]
