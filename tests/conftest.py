@@ -1,9 +1,15 @@
 """Shared fixtures: parameter sets and outcome schedules used across the test modules."""
 
-import numpy as np
-import pytest
+import os
 
-import rlddm
+# Quiet BayesFlow's progress bars and TensorFlow's start-up logging in test output.
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rlddm  # noqa: E402
 
 # Parameter sets (drift, alpha, beta, ter, kappa) covering the regimes the issue names;
 # the optional max_steps forces the missed-response retry to happen often.

@@ -81,7 +81,7 @@ def test_sample_moments_match_analytic(default_draws, name):
 
 
 def test_moment_test_catches_a_shifted_prior(default_draws):
-    # Negative control: a mean off by 0.02 prior sd (z about 9 at this n) is caught by the same test.
+    # Negative control: a mean off by 0.02 prior sd (z about 9 here) is caught by the same test.
     column = default_draws[:, PARAMETER_NAMES.index("ter")]
     mean, var = ANALYTIC["ter"]
     z_mean, _ = moment_z_scores(column, mean + 0.02 * math.sqrt(var), var)
@@ -118,7 +118,7 @@ CUSTOM = {
 @pytest.mark.parametrize("key", sorted(CUSTOM))
 def test_log_density_integrates_to_one(key):
     prior = CUSTOM[key]
-    value, error = integrate.quad(lambda x: math.exp(prior.log_prob(x)), prior.lower, prior.upper)
+    value, _ = integrate.quad(lambda x: math.exp(prior.log_prob(x)), prior.lower, prior.upper)
     assert value == pytest.approx(1.0, abs=1e-7)
 
 
@@ -158,7 +158,8 @@ def test_log_density_is_minus_infinity_outside_support():
 def test_bijection_round_trip(key):
     prior = CUSTOM[key]
     x = prior.sample(1000, np.random.default_rng(7))
-    np.testing.assert_allclose(prior.from_unbounded(prior.to_unbounded(x)), x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(prior.from_unbounded(prior.to_unbounded(x)), x,
+                               rtol=1e-12, atol=1e-12)
     z = np.linspace(-8, 8, 161)
     np.testing.assert_allclose(prior.to_unbounded(prior.from_unbounded(z)), z, rtol=1e-9, atol=1e-9)
 
@@ -199,7 +200,8 @@ def test_positive_drift_prior():
     np.testing.assert_array_equal(theta[:, 1:] >= 0, True)
     assert priors.log_prob([-0.1, 1.0, 0.5, 0.5, 0.5]) == -np.inf
     # half-normal: log density at 0 is log(2) above the untruncated normal's
-    assert priors["drift"].log_prob(0.0) == pytest.approx(stats.norm(0, 2).logpdf(0.0) + math.log(2))
+    half_normal_at_0 = stats.norm(0, 2).logpdf(0.0) + math.log(2)
+    assert priors["drift"].log_prob(0.0) == pytest.approx(half_normal_at_0)
     assert DEFAULT_PRIORS["drift"] == Prior.normal(0.0, 2.0)
 
 
@@ -255,7 +257,8 @@ def test_bad_table_raises(make, message):
     [
         (lambda: DEFAULT_PRIORS.sample(0), "n must be an integer >= 1, got 0"),
         (lambda: DEFAULT_PRIORS.sample(2.5), "n must be an integer >= 1, got 2.5"),
-        (lambda: DEFAULT_PRIORS.log_prob(np.zeros((3, 4))), r"shape \(\.\.\., 5\).*got shape \(3, 4\)"),
+        (lambda: DEFAULT_PRIORS.log_prob(np.zeros((3, 4))),
+         r"shape \(\.\.\., 5\).*got shape \(3, 4\)"),
         (lambda: DEFAULT_PRIORS.to_unbounded(1.0), r"got shape \(\)"),
         (lambda: DEFAULT_PRIORS.from_unbounded([0, 0, np.nan, 0, 0]), r"NaN at index \(2,\)"),
     ],

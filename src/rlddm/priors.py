@@ -1,4 +1,4 @@
-"""Priors of the RLDDM's parameters as one table: sampling, log-density and the map to unbounded space."""
+"""Priors of the RLDDM's parameters as one table: sampling, log-density, map to unbounded space."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scipy import special, stats
 
 from ._seeding import SeedLike
 from .parameters import PARAMETER_NAMES, PARAMETERS
+from .task import _check_count
 
 # Names of each family's shape arguments, in the order they are stored.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -69,8 +70,9 @@ class Prior:
         if not all(math.isfinite(a) for a in args):
             raise ValueError(f"{self.family} prior arguments must be finite, got {self.args!r}")
         lower, upper = float(self.lower), float(self.upper)
-        if math.isnan(lower) or math.isnan(upper) or not lower < upper:
-            raise ValueError(f"lower must be < upper, got lower={self.lower!r}, upper={self.upper!r}")
+        if not lower < upper:  # also catches NaN
+            raise ValueError(f"lower must be < upper, got lower={self.lower!r}, "
+                             f"upper={self.upper!r}")
         if self.family != "normal" and not (math.isfinite(lower) and math.isfinite(upper)):
             raise ValueError(
                 f"a {self.family} prior needs finite bounds, got lower={lower}, upper={upper}"
@@ -81,7 +83,8 @@ class Prior:
                 raise ValueError(f"scale must be > 0, got {scale}")
             a, b = (lower - loc) / scale, (upper - loc) / scale
             # the difference of survival functions keeps precision in the upper tail
-            mass = max(stats.norm.cdf(b) - stats.norm.cdf(a), stats.norm.sf(a) - stats.norm.sf(b))
+            mass = max(stats.norm.cdf(b) - stats.norm.cdf(a),
+                       stats.norm.sf(a) - stats.norm.sf(b))
             if not mass > 0:
                 raise ValueError(
                     f"N({loc:g}, {scale:g}) has no probability mass in [{lower:g}, {upper:g}]"
@@ -196,7 +199,7 @@ class Prior:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description (infinite bounds become ``None``)."""
         data: dict[str, Any] = {"family": self.family}
-        data.update(zip(FAMILIES[self.family], self.args))
+        data.update(zip(FAMILIES[self.family], self.args, strict=True))
         data["lower"] = _finite_or_none(self.lower)
         data["upper"] = _finite_or_none(self.upper)
         return data
@@ -346,10 +349,9 @@ class Priors:
         theta : ndarray of float64, shape (n, 5)
             Columns in ``names`` order, drawn column by column from one stream.
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        n = _check_count(n, "n", 1)
         rng = np.random.default_rng(seed)
-        return np.column_stack([prior.sample(int(n), rng) for prior in self._priors.values()])
+        return np.column_stack([prior.sample(n, rng) for prior in self._priors.values()])
 
     def _columns(self, values: ArrayLike, name: str) -> NDArray[np.float64]:
         array = np.asarray(values, dtype=np.float64)

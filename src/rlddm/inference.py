@@ -1,0 +1,629 @@
+"""Amortized posterior of the RLDDM with BayesFlow 2: simulator, adapter, networks, training.
+
+Importing this module imports Keras. The backend is TensorFlow unless ``KERAS_BACKEND``
+is already set (a user's choice wins); it must be decided before Keras is first
+imported, so set it before importing this module (``rlddm train --backend jax`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._seeding import SeedLike
+from .parameters import PARAMETER_NAMES
+from .priors import Priors
+from .simulation import METHODS, simulate
+from .task import ReversalDesign, _check_count
+
+DEFAULT_BACKEND = "tensorflow"
+# bayesflow picks JAX, then PyTorch, then TensorFlow when KERAS_BACKEND is unset
+# (bayesflow/__init__.py), so the default has to be set here, before its import.
+os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
+
+import bayesflow as bf  # noqa: E402
+import keras  # noqa: E402
+
+FEATURE_NAMES: tuple[str, ...] = ("rt", "choice", "reward", "choice_x_reward", "position", "phase")
+"""Per-trial network input. ``choice`` is +1 for the upper boundary (choice 0) and -1 for
+the lower; ``reward`` is +1/-1 for the chosen arm's outcome 1/0 (never the other arm's);
+``position`` is the trial index over ``max_trials``; ``phase`` is trials since the last
+reversal over the reversal period."""
+
+# ``rlddm train`` with no budget options: 30 epochs x 1,000 batches of 64 (GRU 64 on
+# TensorFlow takes about 31 ms a step on the 2-core reference machine: ~16 minutes),
+# stopped after 17 minutes at the latest so that validation ends within 20.
+DEFAULT_TIME_BUDGET = 17 * 60.0
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "approximator.keras"
+SUMMARY_NETWORKS = ("gru", "time_series")
+INFERENCE_NETWORKS = ("coupling_flow", "flow_matching")
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """Everything that defines a trained posterior: priors, design, trial range, networks, budget.
+
+    Parameters
+    ----------
+    priors : Priors
+        Joint prior of the parameters.
+    design : ReversalDesign
+        Task design of the simulated (and later the observed) data.
+    min_trials, max_trials : int
+        Each training batch draws its number of trials uniformly from this range.
+    summary_network : {"gru", "time_series"}
+        A small GRU (:class:`GRUSummary`) or BayesFlow's ``TimeSeriesNetwork``.
+    summary_dim : int
+        Size of the learned summary.
+    recurrent_units : int
+        Units of the recurrent layer(s).
+    inference_network : {"coupling_flow", "flow_matching"}
+        BayesFlow inference network.
+    epochs, batches_per_epoch, batch_size : int
+        Online training budget; the learning-rate schedule spans all of it.
+    learning_rate : float
+        Peak learning rate of the warm-up + cosine schedule.
+    time_budget : float or None
+        Wall-clock seconds after which training stops (mid-epoch if need be).
+    seed : int
+        Seed of the training simulations.
+    method : {"exact", "euler"}
+        How the training data are simulated (:func:`rlddm.simulate`). ``"exact"``
+        (the default) is the continuous-time DDM that real response times and the
+        exact likelihood describe; ``"euler"`` is the forum post's walk.
+    dt, max_steps : float, int
+        Options of :func:`rlddm.simulate` (with ``"exact"`` they only set the
+        missed-response deadline ``dt * max_steps``).
+    """
+
+    priors: Priors = field(default_factory=Priors.default)
+    design: ReversalDesign = field(default_factory=ReversalDesign)
+    min_trials: int = 60
+    max_trials: int = 60
+    summary_network: str = "gru"
+    summary_dim: int = 24
+    recurrent_units: int = 64
+    inference_network: str = "coupling_flow"
+    epochs: int = 30
+    batches_per_epoch: int = 1000
+    batch_size: int = 64
+    learning_rate: float = 5e-4
+    time_budget: float | None = None
+    seed: int = 0
+    method: str = "exact"
+    dt: float = 0.01
+    max_steps: int = 900
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.priors, Priors):
+            raise ValueError(f"priors must be a Priors table, got {self.priors!r}")
+        if not isinstance(self.design, ReversalDesign):
+            raise ValueError(f"design must be a ReversalDesign, got {self.design!r}")
+        for name, minimum in (("min_trials", 1), ("max_trials", 1), ("summary_dim", 1),
+                              ("recurrent_units", 1), ("epochs", 1), ("batches_per_epoch", 1),
+                              ("batch_size", 1), ("seed", 0), ("max_steps", 1)):
+            _check_count(getattr(self, name), name, minimum)
+        if self.max_trials < self.min_trials:
+            raise ValueError(
+                f"max_trials must be >= min_trials, got {self.max_trials} < {self.min_trials}"
+            )
+        if self.summary_network not in SUMMARY_NETWORKS:
+            raise ValueError(
+                f"summary_network must be one of {SUMMARY_NETWORKS}, got {self.summary_network!r}"
+            )
+        if self.inference_network not in INFERENCE_NETWORKS:
+            raise ValueError(f"inference_network must be one of {INFERENCE_NETWORKS}, "
+                             f"got {self.inference_network!r}")
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if not (isinstance(self.dt, (int, float)) and self.dt > 0):
+            raise ValueError(f"dt must be > 0, got {self.dt!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable description."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["priors"] = self.priors.to_dict()
+        data["design"] = self.design.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InferenceConfig:
+        """Rebuild a configuration written by :meth:`to_dict`."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown configuration keys {sorted(unknown)}")
+        values = dict(data)
+        if "priors" in values:
+            values["priors"] = Priors.from_dict(values["priors"])
+        if "design" in values:
+            values["design"] = ReversalDesign.from_dict(values["design"])
+        return cls(**values)
+
+
+def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: ReversalDesign,
+                  max_trials: int) -> dict[str, NDArray[np.float32]]:
+    """Network input from what an experiment records (no counterfactual outcomes).
+
+    Parameters
+    ----------
+    rt : array_like, shape (B, T)
+        Response times in seconds.
+    choice : array_like, shape (B, T)
+        0 (upper boundary) or 1 (lower boundary).
+    reward : array_like, shape (B, T)
+        The chosen arm's outcome, 0 or 1.
+    design : ReversalDesign
+        Design of the task (gives the reversal phase of each trial).
+    max_trials : int
+        Longest data set the network is trained for (scales trial position).
+
+    Returns
+    -------
+    dict
+        ``"trials"``: float32 array, shape (B, T, 6), columns :data:`FEATURE_NAMES`;
+        ``"n_trials"``: float32 array, shape (B, 1), ``sqrt(T / max_trials)``.
+
+    Raises
+    ------
+    ValueError
+        On shapes that differ, missed responses (choice -1: the model retries those
+        trials, so remove them first), values other than 0/1, non-finite or
+        non-positive response times, or more than ``max_trials`` trials.
+    """
+    rt = np.asarray(rt, dtype=np.float64)
+    choice = np.asarray(choice)
+    reward = np.asarray(reward)
+    if rt.ndim != 2 or choice.shape != rt.shape or reward.shape != rt.shape:
+        raise ValueError(
+            "rt, choice and reward must have one shape (B, T), got "
+            f"{rt.shape}, {choice.shape} and {reward.shape}"
+        )
+    n_trials = rt.shape[1]
+    if not 1 <= n_trials <= max_trials:
+        raise ValueError(f"data have {n_trials} trials; this model takes 1 to {max_trials}")
+    for name, values in (("choice", choice), ("reward", reward)):
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            row, trial = np.argwhere(bad)[0]
+            hint = " (missed responses must be removed first)" if name == "choice" else ""
+            raise ValueError(f"{name} must be 0 or 1{hint}, got {values[row, trial]!r} "
+                             f"at row {row}, trial {trial}")
+    bad = ~(np.isfinite(rt) & (rt > 0))
+    if bad.any():
+        row, trial = np.argwhere(bad)[0]
+        raise ValueError(f"rt must be finite and > 0, got {rt[row, trial]!r} "
+                         f"at row {row}, trial {trial}")
+    signed_choice = 1.0 - 2.0 * choice
+    signed_reward = 2.0 * reward - 1.0
+    position = np.broadcast_to(np.arange(n_trials) / max_trials, rt.shape)
+    period = design.reversal_every if design.reversal_every > 0 else max_trials
+    phase = np.broadcast_to(design.reversal_phase(n_trials) / period, rt.shape)
+    trials = np.stack([rt, signed_choice, signed_reward, signed_choice * signed_reward,
+                       position, phase], axis=-1).astype(np.float32)
+    n = np.full((rt.shape[0], 1), math.sqrt(n_trials / max_trials), dtype=np.float32)
+    return {"trials": trials, "n_trials": n}
+
+
+class RLDDMSimulator(bf.simulators.Simulator):
+    """The generative model for training: priors -> design -> compiled simulator -> network input.
+
+    Each call to :meth:`sample` (one training batch) draws one number of trials from
+    ``[min_trials, max_trials]``, so every batch is unpadded and one network serves
+    data sets of different lengths.
+
+    Parameters
+    ----------
+    config : InferenceConfig
+        Priors, design, trial range and simulator options.
+    seed : None, int, SeedSequence, BitGenerator or Generator
+        Seed of the simulator's stream (``config.seed`` if None).
+    """
+
+    def __init__(self, config: InferenceConfig, seed: SeedLike = None) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(config.seed if seed is None else seed)
+        self.seconds = 0.0  # spent in sample(), to show that training is not simulation-bound
+
+    def sample(self, batch_shape: int | tuple[int, ...], *, n_trials: int | None = None,
+               **kwargs: Any) -> dict[str, NDArray]:
+        """Simulate a batch.
+
+        Parameters
+        ----------
+        batch_shape : int or tuple of one int
+            Number of data sets B.
+        n_trials : int, optional
+            Trials per data set; drawn from ``[min_trials, max_trials]`` if None.
+        **kwargs
+            Ignored (BayesFlow passes none during training).
+
+        Returns
+        -------
+        dict
+            One (B, 1) float64 array per parameter name, plus ``"trials"`` and
+            ``"n_trials"`` from :func:`encode_trials`.
+        """
+        shape = (batch_shape,) if isinstance(batch_shape, (int, np.integer)) else tuple(batch_shape)
+        if len(shape) != 1:
+            raise ValueError(f"batch_shape must be one integer, got {batch_shape!r}")
+        n = _check_count(shape[0], "batch_shape", 1)
+        config = self.config
+        start = time.perf_counter()
+        if n_trials is None:
+            n_trials = int(self.rng.integers(config.min_trials, config.max_trials, endpoint=True))
+        elif not config.min_trials <= _check_count(n_trials, "n_trials", 1) <= config.max_trials:
+            raise ValueError(f"n_trials must be in [{config.min_trials}, {config.max_trials}], "
+                             f"got {n_trials}")
+        theta = config.priors.sample(n, seed=self.rng)
+        outcomes = config.design.sample(n, n_trials=n_trials, seed=self.rng)
+        # one thread: on 2 busy cores OpenMP's second thread made a batch 3x slower, not 2x faster
+        result = simulate(theta, outcomes, dt=config.dt, max_steps=config.max_steps,
+                          seed=self.rng, n_threads=1, method=config.method)
+        data = {name: theta[:, i:i + 1] for i, name in enumerate(config.priors.names)}
+        data.update(encode_trials(result.rt, result.choice, result.reward, config.design,
+                                  config.max_trials))
+        self.seconds += time.perf_counter() - start
+        return data
+
+    def get_state(self) -> dict[str, Any]:
+        """The stream's state (JSON-serialisable), for resuming training."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a state from :meth:`get_state`."""
+        self.rng.bit_generator.state = state
+
+
+@keras.saving.register_keras_serializable(package="rlddm")
+class GRUSummary(bf.networks.SummaryNetwork):
+    """A small recurrent summary network: GRU -> Dense(silu) -> Dense(summary_dim).
+
+    Parameters
+    ----------
+    summary_dim : int
+        Size of the summary.
+    units : int
+        GRU units (and width of the hidden dense layer).
+    **kwargs
+        Passed to ``bayesflow.networks.SummaryNetwork`` (name, dtype, trainable).
+    """
+
+    def __init__(self, summary_dim: int = 24, units: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.summary_dim = _check_count(summary_dim, "summary_dim", 1)
+        self.units = _check_count(units, "units", 1)
+        self.recurrent = keras.layers.GRU(self.units)
+        self.hidden = keras.layers.Dense(self.units, activation="silu")
+        self.projector = keras.layers.Dense(self.summary_dim)
+
+    def call(self, x: Any, training: bool = False, **kwargs: Any) -> Any:
+        """Summaries of shape (B, summary_dim) from trials of shape (B, T, features)."""
+        return self.projector(self.hidden(self.recurrent(x, training=training)))
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"summary_dim": self.summary_dim, "units": self.units}
+
+
+def build_adapter(priors: Priors) -> bf.Adapter:
+    """The adapter: parameters to unbounded space (the priors' own maps), inputs renamed.
+
+    ``Adapter.constrain`` with ``inclusive="none"`` applies exactly
+    :meth:`Priors.to_unbounded` (scaled logit on intervals, log on half-lines), so the
+    network and the likelihood-based reference sampler work on one scale.
+    """
+    adapter = bf.Adapter()
+    for name in priors.names:
+        prior = priors[name]
+        finite_lower, finite_upper = math.isfinite(prior.lower), math.isfinite(prior.upper)
+        if finite_lower and finite_upper:
+            adapter.constrain(name, lower=prior.lower, upper=prior.upper, method="sigmoid",
+                              inclusive="none")
+        elif finite_lower:
+            adapter.constrain(name, lower=prior.lower, method="log", inclusive="none")
+        elif finite_upper:
+            adapter.constrain(name, upper=prior.upper, method="log", inclusive="none")
+    return (adapter
+            .concatenate(list(priors.names), into="inference_variables")
+            .rename("trials", "summary_variables")
+            .rename("n_trials", "inference_conditions")
+            .convert_dtype("float64", "float32"))
+
+
+def build_approximator(config: InferenceConfig) -> bf.ContinuousApproximator:
+    """An untrained approximator for ``config`` (unbounded parameters are standardised)."""
+    if config.summary_network == "gru":
+        summary = GRUSummary(summary_dim=config.summary_dim, units=config.recurrent_units)
+    else:
+        summary = bf.networks.TimeSeriesNetwork(summary_dim=config.summary_dim,
+                                                recurrent_dim=config.recurrent_units)
+    if config.inference_network == "coupling_flow":
+        inference = bf.networks.CouplingFlow()
+    else:
+        inference = bf.networks.FlowMatching()
+    return bf.ContinuousApproximator(inference_network=inference, summary_network=summary,
+                                     adapter=build_adapter(config.priors),
+                                     standardize="inference_variables")
+
+
+def build_optimizer(learning_rate: float, total_steps: int) -> keras.optimizers.Optimizer:
+    """Adam with 5% linear warm-up and cosine decay to 0 (BayesFlow's online default)."""
+    warmup = int(0.05 * total_steps)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.1 * learning_rate, decay_steps=max(total_steps - warmup, 1),
+        alpha=0.0, warmup_target=learning_rate, warmup_steps=warmup)
+    return keras.optimizers.Adam(schedule, clipnorm=1.5)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after ``seconds`` of wall-clock time, checked after every batch."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.start = 0.0
+        self.stopped_at: int | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.seconds is not None and time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+            self.stopped_at = batch
+
+
+class SimulatorState(keras.callbacks.Callback):
+    """Save the simulator's stream with every epoch and restore it when training resumes.
+
+    Keras' ``BackupAndRestore`` restores weights, optimizer and epoch; this adds the
+    one state it does not know, so a resumed run draws the batches it would have drawn.
+    """
+
+    def __init__(self, simulator: RLDDMSimulator, path: Path) -> None:
+        super().__init__()
+        self.simulator = simulator
+        self.path = Path(path)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.path.exists():
+            self.simulator.set_state(json.loads(self.path.read_text()))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.simulator.get_state()))
+
+
+class AmortizedPosterior:
+    """A trained approximator together with the configuration it was trained for.
+
+    Parameters
+    ----------
+    approximator : bayesflow.ContinuousApproximator
+        Trained (or loaded) approximator.
+    config : InferenceConfig
+        Its configuration.
+    """
+
+    def __init__(self, approximator: bf.ContinuousApproximator, config: InferenceConfig) -> None:
+        self.approximator = approximator
+        self.config = config
+
+    def sample(self, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+               design: ReversalDesign | None = None, n_samples: int = 1000,
+               seed: int | None = None) -> NDArray[np.float64]:
+        """Posterior draws for data sets of one length.
+
+        Parameters
+        ----------
+        rt, choice, reward : array_like, shape (B, T)
+            Observed data (see :func:`encode_trials`); fit participants of different
+            lengths in separate calls, never padded.
+        design : ReversalDesign, optional
+            Design the data come from; must be the training design (default: it is).
+        n_samples : int
+            Draws per data set.
+        seed : int, optional
+            Seed of the network's sampling.
+
+        Returns
+        -------
+        ndarray of float64, shape (B, n_samples, 5)
+            Draws on the natural scale, columns in ``PARAMETER_NAMES`` order.
+
+        Raises
+        ------
+        ValueError
+            If ``design`` differs from the training design, the trial count is outside
+            the training range, or the data are malformed.
+        """
+        config = self.config
+        if design is not None and design.to_dict() != config.design.to_dict():
+            raise ValueError(
+                f"data come from design {design.to_dict()}, but this posterior was trained "
+                f"on {config.design.to_dict()}"
+            )
+        n_trials = np.shape(rt)[-1]
+        if not config.min_trials <= n_trials <= config.max_trials:
+            raise ValueError(
+                f"data have {n_trials} trials; this posterior was trained on "
+                f"{config.min_trials} to {config.max_trials}"
+            )
+        _check_count(n_samples, "n_samples", 1)
+        conditions = encode_trials(rt, choice, reward, config.design, config.max_trials)
+        draws = self.approximator.sample(num_samples=n_samples, conditions=conditions, seed=seed)
+        return np.concatenate([np.asarray(draws[name], dtype=np.float64)
+                               for name in PARAMETER_NAMES], axis=-1)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write ``approximator.keras`` and ``config.json`` (with the backend) to ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.approximator.save(directory / MODEL_FILE)
+        info = {"config": self.config.to_dict(), "backend": keras.backend.backend(),
+                "bayesflow": bf.__version__, "keras": keras.__version__}
+        (directory / CONFIG_FILE).write_text(json.dumps(info, indent=2))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> AmortizedPosterior:
+        """Load a posterior written by :meth:`save` (on any Keras backend)."""
+        directory = Path(directory)
+        for name in (MODEL_FILE, CONFIG_FILE):
+            if not (directory / name).exists():
+                raise ValueError(f"{directory} has no {name}; is it a directory written by save()?")
+        info = json.loads((directory / CONFIG_FILE).read_text())
+        approximator = keras.saving.load_model(directory / MODEL_FILE)
+        return cls(approximator, InferenceConfig.from_dict(info["config"]))
+
+
+def train(config: InferenceConfig, directory: str | os.PathLike, *, verbose: int | str = "auto",
+          callbacks: list[keras.callbacks.Callback] | None = None) -> AmortizedPosterior:
+    """Train online, checkpointing every epoch; rerun with the same directory to resume.
+
+    Parameters
+    ----------
+    config : InferenceConfig
+        What to train and for how long.
+    directory : path
+        Run folder: ``config.json``, ``history.csv``, ``backup/`` (resume state, removed
+        when training ends) and, at the end, ``approximator.keras``.
+    verbose : int or "auto"
+        Keras progress display.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks.
+
+    Returns
+    -------
+    AmortizedPosterior
+
+    Raises
+    ------
+    ValueError
+        If ``directory`` holds a run with a different configuration.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config_path = directory / CONFIG_FILE
+    if config_path.exists():
+        previous = json.loads(config_path.read_text())["config"]
+        if previous != json.loads(json.dumps(config.to_dict())):
+            raise ValueError(f"{directory} holds a run with another configuration; "
+                             "use a new directory or the same configuration to resume")
+    config_path.write_text(json.dumps({"config": config.to_dict(),
+                                       "backend": keras.backend.backend()}, indent=2))
+    simulator = RLDDMSimulator(config)
+    approximator = build_approximator(config)
+    approximator.compile(optimizer=build_optimizer(config.learning_rate,
+                                                   config.epochs * config.batches_per_epoch))
+    dataset = bf.OnlineDataset(simulator, batch_size=config.batch_size,
+                               num_batches=config.batches_per_epoch, adapter=approximator.adapter)
+    backup = directory / "backup"
+    all_callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        SimulatorState(simulator, backup / "simulator.json"),
+        keras.callbacks.CSVLogger(str(directory / "history.csv"), append=True),
+        TimeBudget(config.time_budget),
+        *(callbacks or []),
+    ]
+    start = time.perf_counter()
+    approximator.fit(dataset=dataset, epochs=config.epochs, callbacks=all_callbacks,
+                     verbose=verbose)
+    seconds = time.perf_counter() - start
+    posterior = AmortizedPosterior(approximator, config)
+    posterior.save(directory)
+    timing = {"backend": keras.backend.backend(), "train_seconds": seconds,
+              "simulation_seconds": simulator.seconds,
+              "simulation_fraction": simulator.seconds / seconds,
+              "steps": int(keras.ops.convert_to_numpy(approximator.optimizer.iterations))}
+    (directory / "timing.json").write_text(json.dumps(timing, indent=2))
+    return posterior
+
+
+def validate(posterior: AmortizedPosterior, directory: str | os.PathLike, *, n: int = 1000,
+             n_samples: int = 1000, n_trials: int | None = None, seed: int = 20240601) -> dict:
+    """Diagnostics on fresh simulations: plots and ``metrics.json`` in ``directory``.
+
+    Parameters
+    ----------
+    posterior : AmortizedPosterior
+        The posterior to check.
+    directory : path
+        Where ``metrics.json``, ``recovery.png``, ``calibration_ecdf.png`` and
+        ``z_score_contraction.png`` are written.
+    n : int
+        Validation data sets, drawn from the prior (at least 1,000 to judge recovery r
+        to about +-0.05).
+    n_samples : int
+        Posterior draws per data set.
+    n_trials : int, optional
+        Trials per data set (default: the design's ``n_trials``).
+    seed : int
+        Seed of the validation simulations and of the network's sampling.
+
+    Returns
+    -------
+    dict
+        The contents of ``metrics.json``: per parameter, recovery ``r`` (posterior mean
+        vs truth), ``nrmse`` (posterior RMSE over the prior sd, median over data sets),
+        ``contraction`` and ``calibration_error``; and kappa's ``r`` by ``|drift|``.
+    """
+    import matplotlib.pyplot as plt
+
+    config = posterior.config
+    n_trials = config.design.n_trials if n_trials is None else n_trials
+    data = RLDDMSimulator(config, seed=seed).sample(_check_count(n, "n", 2), n_trials=n_trials)
+    conditions = {key: data[key] for key in ("trials", "n_trials")}
+    draws = posterior.approximator.sample(num_samples=_check_count(n_samples, "n_samples", 2),
+                                          conditions=conditions, seed=seed, batch_size=100)
+    names = list(config.priors.names)
+    estimates = {name: np.asarray(draws[name], dtype=np.float64) for name in names}
+    targets = {name: data[name] for name in names}
+    truth = np.column_stack([targets[name][:, 0] for name in names])
+    mean = np.column_stack([estimates[name][:, :, 0].mean(axis=1) for name in names])
+    metrics = bf.diagnostics.metrics
+    # normalize="std" rather than the default "prior", which bootstraps with NumPy's global RNG
+    nrmse = metrics.root_mean_squared_error(estimates, targets, normalize="std")["values"]
+    contraction = metrics.posterior_contraction(estimates, targets)["values"]
+    calibration = metrics.calibration_error(estimates, targets)["values"]
+    result: dict[str, Any] = {
+        "n": n, "n_samples": n_samples, "n_trials": n_trials, "seed": seed,
+        "backend": keras.backend.backend(),
+        "parameters": {
+            name: {"r": float(np.corrcoef(mean[:, i], truth[:, i])[0, 1]),
+                   "nrmse": float(nrmse[i]), "contraction": float(contraction[i]),
+                   "calibration_error": float(calibration[i])}
+            for i, name in enumerate(names)
+        },
+    }
+    abs_drift = np.abs(truth[:, names.index("drift")])
+    kappa = names.index("kappa")
+    result["kappa_by_abs_drift"] = {}
+    for label, lo, hi in (("<1", 0.0, 1.0), ("1-2", 1.0, 2.0), (">=2", 2.0, np.inf)):
+        rows = (abs_drift >= lo) & (abs_drift < hi)
+        r = np.corrcoef(mean[rows, kappa], truth[rows, kappa])[0, 1] if rows.sum() > 2 else None
+        result["kappa_by_abs_drift"][label] = {"n": int(rows.sum()),
+                                               "r": None if r is None else float(r)}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "metrics.json").write_text(json.dumps(result, indent=2))
+    plots = bf.diagnostics.plots
+    for name, plot in (("recovery", plots.recovery), ("calibration_ecdf", plots.calibration_ecdf),
+                       ("z_score_contraction", plots.z_score_contraction)):
+        figure = plot(estimates, targets, variable_keys=names)
+        figure.savefig(directory / f"{name}.png", dpi=100)
+        plt.close(figure)
+    return result
