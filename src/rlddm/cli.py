@@ -187,5 +187,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except ValueError as error:
+    except (ValueError, FileExistsError) as error:
         raise SystemExit(f"rlddm {args.command}: {error}") from None
