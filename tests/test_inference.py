@@ -61,7 +61,7 @@ def test_simulator_batches_have_one_trial_count():
     counts = {simulator.sample(4)["trials"].shape[1] for _ in range(30)}
     assert len(counts) > 5 and min(counts) >= 10 and max(counts) <= 50
     batch = simulator.sample((4,))
-    assert batch["trials"].shape[::2] == (4, len(inf.FEATURE_NAMES))
+    assert batch["trials"].shape[::2] == (4, len(inf.FEATURE_SETS[config.features]))
     assert batch["n_trials"].shape == (4, 1)
     assert all(batch[name].shape == (4, 1) for name in DEFAULT_PRIORS.names)
 
@@ -202,3 +202,27 @@ def test_simulator_uses_the_configured_method(method):
     steps = (data["trials"][:, :, 0] - data["ter"].astype(np.float32)) / 0.01
     on_grid = np.isclose(steps, np.round(steps), atol=1e-3).mean()
     assert on_grid > 0.99 if method == "euler" else on_grid < 0.2
+
+
+def test_replayed_q_differences_equal_the_simulated_ones():
+    """At a learning rate on the grid, replaying choices and rewards gives the simulator's Q."""
+    kappa = inf.KAPPA_GRID[1]
+    theta = DEFAULT_PRIORS.sample(5, seed=8)
+    theta[:, 4] = kappa
+    result = rlddm.simulate(theta, rlddm.ReversalDesign().sample(5, seed=9), seed=10,
+                            return_q=True)
+    replayed = inf.replayed_q_differences(result.choice, result.reward)
+    np.testing.assert_allclose(replayed[:, :, 1], result.q[:, :-1, 0] - result.q[:, :-1, 1],
+                               atol=1e-12)
+    assert not np.allclose(replayed[:, :, 0], replayed[:, :, 1])
+    encoded = inf.encode_trials(result.rt, result.choice, result.reward, rlddm.ReversalDesign(), 60)
+    assert encoded["trials"].shape == (5, 60, len(inf.FEATURE_SETS["q_grid"]))
+    basic = inf.encode_trials(result.rt, result.choice, result.reward, rlddm.ReversalDesign(), 60,
+                              features="basic")
+    np.testing.assert_array_equal(basic["trials"], encoded["trials"][:, :, :6])
+
+
+def test_configurations_saved_before_feature_sets_load_as_basic():
+    data = inf.InferenceConfig().to_dict()
+    del data["features"]
+    assert inf.InferenceConfig.from_dict(data).features == "basic"

@@ -48,7 +48,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     options = {name: getattr(args, name) for name in (
         "epochs", "batches_per_epoch", "batch_size", "min_trials", "max_trials", "seed",
-        "method", "summary_network", "time_budget") if getattr(args, name) is not None}
+        "method", "summary_network", "recurrent_units", "summary_dim", "time_budget")
+        if getattr(args, name) is not None}
     config = inference.InferenceConfig(**options)
     if config.time_budget is None and not options.keys() & {"epochs", "batches_per_epoch",
                                                              "batch_size"}:
@@ -133,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--method", choices=("exact", "euler"),
                        help="simulation of the training data (default exact)")
-    train.add_argument("--summary-network", choices=("gru", "time_series"))
+    train.add_argument("--summary-network", choices=("gru", "time_series"),
+                       help="summary network over trials (default gru)")
+    train.add_argument("--recurrent-units", type=_positive_int,
+                       help="units of the recurrent layer (default 64)")
+    train.add_argument("--summary-dim", type=_positive_int, help="summary size (default 24)")
     train.add_argument("--time-budget", type=float,
                        help="stop after this many seconds of training")
     train.add_argument("--backend", choices=("tensorflow", "jax"),

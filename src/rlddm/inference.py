@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._seeding import SeedLike
+from .likelihood import _trial_drifts
 from .parameters import PARAMETER_NAMES
 from .priors import Priors
 from .simulation import METHODS, simulate
@@ -32,11 +33,25 @@ os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
 import bayesflow as bf  # noqa: E402
 import keras  # noqa: E402
 
-FEATURE_NAMES: tuple[str, ...] = ("rt", "choice", "reward", "choice_x_reward", "position", "phase")
+BASIC_FEATURES: tuple[str, ...] = ("rt", "choice", "reward", "choice_x_reward", "position",
+                                    "phase")
 """Per-trial network input. ``choice`` is +1 for the upper boundary (choice 0) and -1 for
 the lower; ``reward`` is +1/-1 for the chosen arm's outcome 1/0 (never the other arm's);
 ``position`` is the trial index over ``max_trials``; ``phase`` is trials since the last
 reversal over the reversal period."""
+
+KAPPA_GRID: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
+"""Learning rates at which ``Q0 - Q1`` is replayed from the observed choices and rewards.
+
+A trial's drift is ``drift * (Q0 - Q1)`` with Q from the true kappa, so how RT and choice
+co-vary with these replayed differences tells which kappa generated the data; the
+network no longer has to learn the Q-learning recursion itself. They use only what an
+experiment records."""
+
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "basic": BASIC_FEATURES,
+    "q_grid": BASIC_FEATURES + tuple(f"dq_kappa_{kappa:g}" for kappa in KAPPA_GRID),
+}
 
 # ``rlddm train`` with no budget options: 30 epochs x 1,000 batches of 64 (GRU 64 on
 # TensorFlow takes about 31 ms a step on the 2-core reference machine: ~16 minutes),
@@ -61,6 +76,9 @@ class InferenceConfig:
         Task design of the simulated (and later the observed) data.
     min_trials, max_trials : int
         Each training batch draws its number of trials uniformly from this range.
+    features : {"q_grid", "basic"}
+        Per-trial network input (:data:`FEATURE_SETS`); models saved before the
+        feature sets existed used ``"basic"``.
     summary_network : {"gru", "time_series"}
         A small GRU (:class:`GRUSummary`) or BayesFlow's ``TimeSeriesNetwork``.
     summary_dim : int
@@ -90,6 +108,7 @@ class InferenceConfig:
     design: ReversalDesign = field(default_factory=ReversalDesign)
     min_trials: int = 60
     max_trials: int = 60
+    features: str = "q_grid"
     summary_network: str = "gru"
     summary_dim: int = 24
     recurrent_units: int = 64
@@ -117,6 +136,9 @@ class InferenceConfig:
             raise ValueError(
                 f"max_trials must be >= min_trials, got {self.max_trials} < {self.min_trials}"
             )
+        if self.features not in FEATURE_SETS:
+            raise ValueError(f"features must be one of {tuple(FEATURE_SETS)}, "
+                             f"got {self.features!r}")
         if self.summary_network not in SUMMARY_NETWORKS:
             raise ValueError(
                 f"summary_network must be one of {SUMMARY_NETWORKS}, got {self.summary_network!r}"
@@ -146,7 +168,7 @@ class InferenceConfig:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown configuration keys {sorted(unknown)}")
-        values = dict(data)
+        values = {"features": "basic"} | dict(data)  # written before feature sets existed
         if "priors" in values:
             values["priors"] = Priors.from_dict(values["priors"])
         if "design" in values:
@@ -154,8 +176,23 @@ class InferenceConfig:
         return cls(**values)
 
 
+def replayed_q_differences(choice: NDArray, reward: NDArray,
+                           learning_rates: tuple[float, ...] = KAPPA_GRID) -> NDArray:
+    """``Q0 - Q1`` before each trial, replayed from observed choices and rewards.
+
+    Returns shape (B, T, K) for K learning rates (Q-values start at 0.5).
+    """
+    batch, n_trials = choice.shape
+    rates = np.repeat(np.asarray(learning_rates, dtype=float)[None, :], batch, axis=0).ravel()
+    repeat = len(learning_rates)
+    difference = _trial_drifts(np.ones(rates.size), np.repeat(rates[:, None], n_trials, axis=1),
+                               np.repeat(choice.astype(np.intp), repeat, axis=0),
+                               np.repeat(reward.astype(float), repeat, axis=0))
+    return difference.reshape(batch, repeat, n_trials).transpose(0, 2, 1)
+
+
 def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: ReversalDesign,
-                  max_trials: int) -> dict[str, NDArray[np.float32]]:
+                  max_trials: int, features: str = "q_grid") -> dict[str, NDArray[np.float32]]:
     """Network input from what an experiment records (no counterfactual outcomes).
 
     Parameters
@@ -170,11 +207,13 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
         Design of the task (gives the reversal phase of each trial).
     max_trials : int
         Longest data set the network is trained for (scales trial position).
+    features : {"q_grid", "basic"}
+        Feature set (:data:`FEATURE_SETS`).
 
     Returns
     -------
     dict
-        ``"trials"``: float32 array, shape (B, T, 6), columns :data:`FEATURE_NAMES`;
+        ``"trials"``: float32 array, shape (B, T, F), columns ``FEATURE_SETS[features]``;
         ``"n_trials"``: float32 array, shape (B, 1), ``sqrt(T / max_trials)``.
 
     Raises
@@ -212,8 +251,12 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
     position = np.broadcast_to(np.arange(n_trials) / max_trials, rt.shape)
     period = design.reversal_every if design.reversal_every > 0 else max_trials
     phase = np.broadcast_to(design.reversal_phase(n_trials) / period, rt.shape)
-    trials = np.stack([rt, signed_choice, signed_reward, signed_choice * signed_reward,
-                       position, phase], axis=-1).astype(np.float32)
+    columns = [rt, signed_choice, signed_reward, signed_choice * signed_reward, position, phase]
+    if features == "q_grid":
+        columns += list(np.moveaxis(replayed_q_differences(choice, reward), -1, 0))
+    elif features != "basic":
+        raise ValueError(f"features must be one of {tuple(FEATURE_SETS)}, got {features!r}")
+    trials = np.stack(columns, axis=-1).astype(np.float32)
     n = np.full((rt.shape[0], 1), math.sqrt(n_trials / max_trials), dtype=np.float32)
     return {"trials": trials, "n_trials": n}
 
@@ -275,7 +318,7 @@ class RLDDMSimulator(bf.simulators.Simulator):
                           seed=self.rng, n_threads=1, method=config.method)
         data = {name: theta[:, i:i + 1] for i, name in enumerate(config.priors.names)}
         data.update(encode_trials(result.rt, result.choice, result.reward, config.design,
-                                  config.max_trials))
+                                  config.max_trials, config.features))
         self.seconds += time.perf_counter() - start
         return data
 
@@ -463,7 +506,8 @@ class AmortizedPosterior:
                 f"{config.min_trials} to {config.max_trials}"
             )
         _check_count(n_samples, "n_samples", 1)
-        conditions = encode_trials(rt, choice, reward, config.design, config.max_trials)
+        conditions = encode_trials(rt, choice, reward, config.design, config.max_trials,
+                                   config.features)
         draws = self.approximator.sample(num_samples=n_samples, conditions=conditions, seed=seed)
         return np.concatenate([np.asarray(draws[name], dtype=np.float64)
                                for name in PARAMETER_NAMES], axis=-1)
