@@ -48,10 +48,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import check_count
 from ._seeding import SeedLike
 from .parameters import PARAMETER_NAMES, check_theta
 from .priors import Priors
-from .simulation import _check_integer, simulate
+from .simulation import simulate
 from .task import ReversalDesign
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -268,8 +269,8 @@ def _check_trial_range(trial_range: Any) -> tuple[int, int]:
         low, high = trial_range
     except (TypeError, ValueError):
         raise ValueError(f"trial_range must be a pair (min, max), got {trial_range!r}") from None
-    _check_integer(low, "trial_range[0]", 1)
-    _check_integer(high, "trial_range[1]", 1)
+    check_count(low, "trial_range[0]", 1)
+    check_count(high, "trial_range[1]", 1)
     if low > high:
         raise ValueError(f"trial_range must have min <= max, got {trial_range!r}")
     return int(low), int(high)
@@ -546,7 +547,7 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
     if isinstance(max_rt, bool) or not isinstance(max_rt, (int, float, np.integer, np.floating)) \
             or not np.isfinite(max_rt) or max_rt <= 0:
         raise ValueError(f"max_rt must be a finite number > 0 (seconds), got {max_rt!r}")
-    min_trials = _check_integer(min_trials, "min_trials", 1)
+    min_trials = check_count(min_trials, "min_trials", 1)
     if trial_range is not None:
         _check_trial_range(trial_range)
 
@@ -687,14 +688,14 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
     ValueError
         On invalid counts, parameters or options.
     """
-    n_participants = _check_integer(n_participants, "n_participants", 1)
+    n_participants = check_count(n_participants, "n_participants", 1)
     counts = np.asarray(n_trials)
     if counts.ndim > 1 or (counts.ndim == 1 and counts.size != n_participants):
         raise ValueError(f"n_trials must be one count or {n_participants} counts, "
                          f"got shape {counts.shape}")
     counts = np.broadcast_to(counts, (n_participants,))
     for count in counts.tolist():
-        _check_integer(count, "n_trials", 1)
+        check_count(count, "n_trials", 1)
     rng = np.random.default_rng(seed)
     if theta is None:
         theta = (Priors.default() if priors is None else priors).sample(n_participants, seed=rng)

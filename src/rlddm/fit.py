@@ -46,13 +46,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from ._checks import check_count
 from . import __version__
 from ._seeding import SeedLike
 from .data import DataError, PathLike, TrialData, read_trials
 from .inference import AmortizedPosterior, InferenceConfig
 from .parameters import PARAMETER_NAMES
 from .simulation import simulate
-from .task import ReversalDesign, _check_count
+from .task import ReversalDesign
 
 __all__ = [
     "FitResult",
@@ -267,7 +268,7 @@ def fit_participants(trials: TrialData, posterior: AmortizedPosterior, *, n_draw
                          f"got {type(trials).__name__}")
     if not isinstance(posterior, AmortizedPosterior):
         raise ValueError(f"posterior must be an AmortizedPosterior, got {type(posterior).__name__}")
-    n_draws = _check_count(n_draws, "n_draws", 2)
+    n_draws = check_count(n_draws, "n_draws", 2)
     check_fit_range(trials, posterior.config)
     rng = np.random.default_rng(seed)
     participants = list(trials)
@@ -591,7 +592,7 @@ def predictive_checks(result: FitResult, *, n_draws: int = PPC_DRAWS,
     ValueError
         On invalid ``n_draws``, ``offsets`` or ``quantiles``.
     """
-    n_draws = min(_check_count(n_draws, "n_draws", 1), result.n_draws)
+    n_draws = min(check_count(n_draws, "n_draws", 1), result.n_draws)
     offsets = list(offsets)
     if not offsets or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                               for d in offsets):
@@ -752,8 +753,8 @@ def fit_csv(data: PathLike | pd.DataFrame, *, model: PathLike | None = None, out
     FileExistsError
         If ``out`` exists, is not empty and ``force`` is false.
     """
-    n_draws = _check_count(n_draws, "n_draws", 2)
-    n_ppc = _check_count(n_ppc, "n_ppc", 1)
+    n_draws = check_count(n_draws, "n_draws", 2)
+    n_ppc = check_count(n_ppc, "n_ppc", 1)
     if not isinstance(force, bool):
         raise ValueError(f"force must be True or False, got {force!r}")
     out = Path(out)

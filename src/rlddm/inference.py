@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import check_count
 from ._seeding import SeedLike
 from .likelihood import _trial_drifts
 from .parameters import PARAMETER_NAMES
 from .priors import Priors
 from .simulation import METHODS, simulate
-from .task import ReversalDesign, _check_count
+from .task import ReversalDesign
 
 DEFAULT_BACKEND = "tensorflow"
 # bayesflow picks JAX, then PyTorch, then TensorFlow when KERAS_BACKEND is unset
@@ -131,7 +132,7 @@ class InferenceConfig:
         for name, minimum in (("min_trials", 1), ("max_trials", 1), ("summary_dim", 1),
                               ("recurrent_units", 1), ("epochs", 1), ("batches_per_epoch", 1),
                               ("batch_size", 1), ("seed", 0), ("max_steps", 1)):
-            _check_count(getattr(self, name), name, minimum)
+            check_count(getattr(self, name), name, minimum)
         if self.max_trials < self.min_trials:
             raise ValueError(
                 f"max_trials must be >= min_trials, got {self.max_trials} < {self.min_trials}"
@@ -303,12 +304,12 @@ class RLDDMSimulator(bf.simulators.Simulator):
         shape = (batch_shape,) if isinstance(batch_shape, (int, np.integer)) else tuple(batch_shape)
         if len(shape) != 1:
             raise ValueError(f"batch_shape must be one integer, got {batch_shape!r}")
-        n = _check_count(shape[0], "batch_shape", 1)
+        n = check_count(shape[0], "batch_shape", 1)
         config = self.config
         start = time.perf_counter()
         if n_trials is None:
             n_trials = int(self.rng.integers(config.min_trials, config.max_trials, endpoint=True))
-        elif not config.min_trials <= _check_count(n_trials, "n_trials", 1) <= config.max_trials:
+        elif not config.min_trials <= check_count(n_trials, "n_trials", 1) <= config.max_trials:
             raise ValueError(f"n_trials must be in [{config.min_trials}, {config.max_trials}], "
                              f"got {n_trials}")
         theta = config.priors.sample(n, seed=self.rng)
@@ -347,8 +348,8 @@ class GRUSummary(bf.networks.SummaryNetwork):
 
     def __init__(self, summary_dim: int = 24, units: int = 64, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.summary_dim = _check_count(summary_dim, "summary_dim", 1)
-        self.units = _check_count(units, "units", 1)
+        self.summary_dim = check_count(summary_dim, "summary_dim", 1)
+        self.units = check_count(units, "units", 1)
         self.recurrent = keras.layers.GRU(self.units)
         self.hidden = keras.layers.Dense(self.units, activation="silu")
         self.projector = keras.layers.Dense(self.summary_dim)
@@ -505,7 +506,7 @@ class AmortizedPosterior:
                 f"data have {n_trials} trials; this posterior was trained on "
                 f"{config.min_trials} to {config.max_trials}"
             )
-        _check_count(n_samples, "n_samples", 1)
+        check_count(n_samples, "n_samples", 1)
         conditions = encode_trials(rt, choice, reward, config.design, config.max_trials,
                                    config.features)
         draws = self.approximator.sample(num_samples=n_samples, conditions=conditions, seed=seed)
@@ -629,9 +630,9 @@ def validate(posterior: AmortizedPosterior, directory: str | os.PathLike, *, n: 
 
     config = posterior.config
     n_trials = config.design.n_trials if n_trials is None else n_trials
-    data = RLDDMSimulator(config, seed=seed).sample(_check_count(n, "n", 2), n_trials=n_trials)
+    data = RLDDMSimulator(config, seed=seed).sample(check_count(n, "n", 2), n_trials=n_trials)
     conditions = {key: data[key] for key in ("trials", "n_trials")}
-    draws = posterior.approximator.sample(num_samples=_check_count(n_samples, "n_samples", 2),
+    draws = posterior.approximator.sample(num_samples=check_count(n_samples, "n_samples", 2),
                                           conditions=conditions, seed=seed, batch_size=100)
     names = list(config.priors.names)
     estimates = {name: np.asarray(draws[name], dtype=np.float64) for name in names}

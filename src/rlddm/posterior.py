@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from ._checks import check_count
 from ._seeding import SeedLike, stream_key
 from .likelihood import (_T_MAX_RTOL, _check_data, _raise_at, _trial_drifts, log_prob_response,
                          wfpt_logpdf)
@@ -629,12 +630,6 @@ def _dataset_generators(seed: SeedLike, indices: NDArray) -> list[np.random.Gene
             for i in indices]
 
 
-def _check_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
                       priors: Priors | None = None, n_draws: int = 1000, thin: int = 5,
                       n_warmup: int = 2000, n_chains: int = 4, seed: SeedLike = None, dt: float = 0.01,
@@ -690,10 +685,10 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
         raise ValueError(f"priors must be a Priors, got {priors!r}")
     rt, choice, reward = _check_batch_data(rt, choice, reward)
     _check_deadline(dt, max_steps)
-    n_draws = _check_count(n_draws, "n_draws", 8)
-    thin = _check_count(thin, "thin", 1)
-    n_warmup = _check_count(n_warmup, "n_warmup", 20)
-    n_chains = _check_count(n_chains, "n_chains", 2)
+    n_draws = check_count(n_draws, "n_draws", 8)
+    thin = check_count(thin, "thin", 1)
+    n_warmup = check_count(n_warmup, "n_warmup", 20)
+    n_chains = check_count(n_chains, "n_chains", 2)
     t_max = max_steps * dt
     say = progress or (lambda message: None)
     # The first walk scales by the prior's spread in unbounded space (from fixed draws:
@@ -894,8 +889,8 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     """
     priors = Priors.default() if priors is None else priors
     design = ReversalDesign() if design is None else design
-    n = _check_count(n, "n", 1)
-    n_trials = _check_count(n_trials, "n_trials", 1)
+    n = check_count(n, "n", 1)
+    n_trials = check_count(n_trials, "n_trials", 1)
     say = progress or (lambda message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from ._checks import check_count
 from ._seeding import SeedLike
 from .parameters import PARAMETER_NAMES, PARAMETERS
-from .task import _check_count
 
 # Names of each family's shape arguments, in the order they are stored.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -349,7 +349,7 @@ class Priors:
         theta : ndarray of float64, shape (n, 5)
             Columns in ``names`` order, drawn column by column from one stream.
         """
-        n = _check_count(n, "n", 1)
+        n = check_count(n, "n", 1)
         rng = np.random.default_rng(seed)
         return np.column_stack([prior.sample(n, rng) for prior in self._priors.values()])
 

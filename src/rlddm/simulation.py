@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import check_count
 from . import _sim
 from ._seeding import SeedLike, stream_key
 from .parameters import check_theta
@@ -50,12 +50,6 @@ class SimulationResult:
         return np.count_nonzero(self.choice == -1, axis=1)
 
 
-def _check_integer(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def check_outcomes(outcomes: ArrayLike, *, name: str = "outcomes") -> NDArray[np.int8]:
     """Validate potential-outcome matrices and return them as a (B, T, 2) int8 array.
 
@@ -94,17 +88,17 @@ def check_simulation_options(dt: float, max_steps: int, max_retries: int, n_thre
     if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) \
             or not np.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt must be a finite number > 0, got {dt!r}")
-    _check_integer(max_steps, "max_steps", 1)
+    check_count(max_steps, "max_steps", 1)
     if max_steps >= 2**31:
         raise ValueError(f"max_steps must be < 2**31, got {max_steps!r}")
-    _check_integer(max_retries, "max_retries", 0)
+    check_count(max_retries, "max_retries", 0)
     if max_retries >= 2**31 - 1:
         raise ValueError(f"max_retries must be < 2**31 - 1, got {max_retries!r}")
     if n_threads is not None:
-        _check_integer(n_threads, "n_threads", 1)
+        check_count(n_threads, "n_threads", 1)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    _check_integer(first_index, "first_index", 0)
+    check_count(first_index, "first_index", 0)
     if first_index + n_simulations > 2**64:
         raise ValueError(f"first_index + batch size must be <= 2**64, got {first_index!r}")
 

@@ -8,13 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._checks import check_count
 from ._seeding import SeedLike
-
-
-def _check_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -48,11 +43,11 @@ class ReversalDesign:
             )
         object.__setattr__(self, "reward_probabilities", probabilities)
         object.__setattr__(self, "reversal_every",
-                           _check_count(self.reversal_every, "reversal_every", 0))
-        object.__setattr__(self, "n_trials", _check_count(self.n_trials, "n_trials", 1))
+                           check_count(self.reversal_every, "reversal_every", 0))
+        object.__setattr__(self, "n_trials", check_count(self.n_trials, "n_trials", 1))
 
     def _trials(self, n_trials: int | None) -> int:
-        return self.n_trials if n_trials is None else _check_count(n_trials, "n_trials", 1)
+        return self.n_trials if n_trials is None else check_count(n_trials, "n_trials", 1)
 
     def block(self, n_trials: int | None = None) -> NDArray[np.int64]:
         """Index of the reversal block of each trial (0 before the first reversal).
@@ -107,7 +102,7 @@ class ReversalDesign:
         ndarray of int8, shape (n, T, 2)
             Entry ``[i, t, k]`` is 1 if arm ``k`` would pay on trial ``t``.
         """
-        n = _check_count(n, "n", 1)
+        n = check_count(n, "n", 1)
         probabilities = self.probabilities(n_trials)
         rng = np.random.default_rng(seed)
         uniforms = rng.random((n,) + probabilities.shape)
