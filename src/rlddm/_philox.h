@@ -78,6 +78,15 @@ static inline double rlddm_philox_next_double(void *state) {
     return (double)(rlddm_philox_next64(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* Point a NumPy bitgen_t at a Philox state (NumPy's samplers then draw from it). */
+static inline void rlddm_philox_bitgen(rlddm_philox_state *s, bitgen_t *bitgen) {
+    bitgen->state = s;
+    bitgen->next_uint64 = rlddm_philox_next64;
+    bitgen->next_uint32 = rlddm_philox_next32;
+    bitgen->next_double = rlddm_philox_next_double;
+    bitgen->next_raw = rlddm_philox_next64;
+}
+
 /* Start the stream of simulation `index` under `key`: the state NumPy's
  * Philox(key=key, counter=[0, 0, 0, index]) has on construction. */
 static inline void rlddm_stream_init(rlddm_philox_state *s, bitgen_t *bitgen,
@@ -91,11 +100,7 @@ static inline void rlddm_stream_init(rlddm_philox_state *s, bitgen_t *bitgen,
     s->buffer_pos = 4;
     s->has_uint32 = 0;
     s->uinteger = 0;
-    bitgen->state = s;
-    bitgen->next_uint64 = rlddm_philox_next64;
-    bitgen->next_uint32 = rlddm_philox_next32;
-    bitgen->next_double = rlddm_philox_next_double;
-    bitgen->next_raw = rlddm_philox_next64;
+    rlddm_philox_bitgen(s, bitgen);
 }
 
 #endif

@@ -41,11 +41,7 @@ static __attribute__((noinline, cold)) double
 rlddm_standard_normal_rejected(rlddm_philox_state *s) {
     bitgen_t bitgen;
     s->buffer_pos--;
-    bitgen.state = s;
-    bitgen.next_uint64 = rlddm_philox_next64;
-    bitgen.next_uint32 = rlddm_philox_next32;
-    bitgen.next_double = rlddm_philox_next_double;
-    bitgen.next_raw = rlddm_philox_next64;
+    rlddm_philox_bitgen(s, &bitgen);
     return random_standard_normal(&bitgen);
 }
 
