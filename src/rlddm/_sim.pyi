@@ -39,3 +39,16 @@ def first_passage_batch(
     dt: float = ...,
     max_steps: int = ...,
 ) -> None: ...
+def replay_q_differences(
+    choice: NDArray[np.int8],
+    reward: NDArray[np.int8],
+    learning_rates: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> None: ...
+def replay_sums(
+    choice: NDArray[np.int8],
+    reward: NDArray[np.int8],
+    rt: NDArray[np.float64],
+    learning_rates: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> None: ...

@@ -218,3 +218,77 @@ def first_passage_batch(const double[::1] v, const double[::1] a, const double[:
                 decision_time[i] = NAN
                 choice[i] = euler_trial(&state, v[i], a[i], w[i], dt, sqrt_dt, max_steps,
                                         &decision_time[i])
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def replay_q_differences(const int8_t[:, :] choice, const int8_t[:, :] reward,
+                         const double[::1] learning_rates, double[:, :, ::1] out):
+    """``out[b, t, k] = Q0 - Q1`` before trial ``t`` of data set ``b`` at ``learning_rates[k]``.
+
+    The Q-values (starting at 0.5) are replayed from the observed choices and the
+    chosen arm's rewards; a missed trial (choice -1) leaves them unchanged.
+    """
+    cdef Py_ssize_t b, t, k
+    cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
+    cdef Py_ssize_t n_rates = learning_rates.shape[0]
+    cdef double q0, q1, rate
+    cdef int chosen
+    with nogil:
+        for b in range(n_sets):
+            for k in range(n_rates):
+                rate = learning_rates[k]
+                q0 = 0.5
+                q1 = 0.5
+                for t in range(n_trials):
+                    out[b, t, k] = q0 - q1
+                    chosen = choice[b, t]
+                    if chosen == UPPER:
+                        q0 = q0 + rate * (reward[b, t] - q0)
+                    elif chosen == LOWER:
+                        q1 = q1 + rate * (reward[b, t] - q1)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def replay_sums(const int8_t[:, :] choice, const int8_t[:, :] reward, const double[:, :] rt,
+                const double[::1] learning_rates, double[:, :, ::1] out):
+    """Trial sums of the replayed ``x = Q0 - Q1`` at each learning rate, in one pass.
+
+    ``out[b, 0, k]`` = sum of x over upper-boundary choices (choice 0), ``out[b, 1, k]``
+    = sum of x, ``out[b, 2, k]`` = sum of x**2 * rt and ``out[b, 3, k]`` = sum of x**2,
+    with x replayed as in :func:`replay_q_differences` (missed trials, choice -1, are
+    left out of the sums and leave Q unchanged).
+    """
+    cdef Py_ssize_t b, t, k
+    cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
+    cdef Py_ssize_t n_rates = learning_rates.shape[0]
+    cdef double q0, q1, rate, x, upper_sum, total, rt_weighted, squared
+    cdef int chosen
+    with nogil:
+        for b in range(n_sets):
+            for k in range(n_rates):
+                rate = learning_rates[k]
+                q0 = 0.5
+                q1 = 0.5
+                upper_sum = 0.0
+                total = 0.0
+                rt_weighted = 0.0
+                squared = 0.0
+                for t in range(n_trials):
+                    chosen = choice[b, t]
+                    x = q0 - q1
+                    if chosen == UPPER:
+                        upper_sum = upper_sum + x
+                        q0 = q0 + rate * (reward[b, t] - q0)
+                    elif chosen == LOWER:
+                        q1 = q1 + rate * (reward[b, t] - q1)
+                    else:
+                        continue
+                    total = total + x
+                    squared = squared + x * x
+                    rt_weighted = rt_weighted + x * x * rt[b, t]
+                out[b, 0, k] = upper_sum
+                out[b, 1, k] = total
+                out[b, 2, k] = rt_weighted
+                out[b, 3, k] = squared
