@@ -57,6 +57,7 @@ class Prior:
     lower: float = -math.inf
     upper: float = math.inf
     _dist: Any = field(init=False, repr=False, compare=False)
+    _mass: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -96,6 +97,7 @@ class Prior:
             dist = stats.beta(*args, loc=lower, scale=upper - lower)
         else:
             dist = stats.uniform(loc=lower, scale=upper - lower)
+        object.__setattr__(self, "_mass", mass if self.family == "normal" else 1.0)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "lower", lower)
         object.__setattr__(self, "upper", upper)
@@ -143,8 +145,25 @@ class Prior:
         return float(self._dist.std())
 
     def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
-        """Draw ``n`` values with the Generator ``rng``; shape (n,)."""
-        return np.asarray(self._dist.rvs(size=n, random_state=rng), dtype=np.float64)
+        """Draw ``n`` values with the Generator ``rng``; shape (n,).
+
+        NumPy's own samplers, about ten times faster than SciPy's ``rvs`` on the small
+        batches of online training: a truncated normal by rejection from the normal
+        while the truncation keeps at least a quarter of the mass (SciPy's inverse-CDF
+        sampler otherwise).
+        """
+        if self.family == "beta":
+            return self.lower + (self.upper - self.lower) * rng.beta(*self.args, size=n)
+        if self.family == "uniform":
+            return rng.uniform(self.lower, self.upper, size=n)
+        if self._mass < 0.25:
+            return np.asarray(self._dist.rvs(size=n, random_state=rng), dtype=np.float64)
+        loc, scale = self.args
+        kept = np.empty(0)
+        while kept.size < n:
+            draws = rng.normal(loc, scale, size=int(1.2 * (n - kept.size) / self._mass) + 8)
+            kept = np.concatenate([kept, draws[(draws >= self.lower) & (draws <= self.upper)]])
+        return kept[:n]
 
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log-density at ``x`` (elementwise; ``-inf`` outside the support)."""
