@@ -33,6 +33,8 @@ def reference_and_model(tmp_path_factory):
 
 def test_comparison_writes_its_summary(reference_and_model):
     reference, posterior, run = reference_and_model
+    # the reference records its own length (30) in its design; only the schedule must match
+    assert json.loads((reference / "reference.json").read_text())["design"]["n_trials"] == 30
     result = compare_with_reference(posterior, reference, run, n_samples=200, mmd_draws=50)
     summary = result["summary"]
     assert summary["n_datasets"] + summary["n_excluded"] == 4
@@ -55,6 +57,10 @@ def test_comparison_refuses_another_method_or_prior(reference_and_model, tmp_pat
     positive = Priors.default().replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
     (other / "reference.json").write_text(json.dumps(info | {"priors": positive.to_dict()}))
     with pytest.raises(ValueError, match="other priors"):
+        compare_with_reference(posterior, other, run)
+    other_schedule = info["design"] | {"reversal_every": 10}
+    (other / "reference.json").write_text(json.dumps(info | {"design": other_schedule}))
+    with pytest.raises(ValueError, match="differs from the trained design"):
         compare_with_reference(posterior, other, run)
     with pytest.raises(ValueError, match="has no reference.npz"):
         compare_with_reference(posterior, tmp_path, run)

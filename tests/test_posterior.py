@@ -157,7 +157,10 @@ def test_posterior_of_a_long_data_set_concentrates_on_the_truth():
     # 1,000 trials shrink every posterior SD below 0.3 prior SDs (kappa's is near 0.85
     # of the prior SD at 60 trials).
     assert np.all(result.sd < 0.3 * DEFAULT_PRIORS.std)
-    wrong_drift = 1.25 * truth[0]
+    # Negative control: the N_SIGMA check rejects a drift 1.5x the truth (about 5.7 SD
+    # away). 1.25x (2.8 SD) was inside the check's own reach: it passed or failed with
+    # the chance deviation of this data set's posterior mean (-1 SD here).
+    wrong_drift = 1.5 * truth[0]
     assert abs(result.mean[0] - wrong_drift) > N_SIGMA * result.sd[0]
 
 
@@ -217,7 +220,7 @@ def test_reference_run_writes_its_files(tmp_path):
     assert stored["draws"].shape == (3, 4, 20, 5)
     config = json.loads((tmp_path / "reference.json").read_text())
     assert Priors.from_dict(config["priors"]) == priors
-    assert rlddm.ReversalDesign.from_dict(config["design"]) == rlddm.ReversalDesign()
+    assert rlddm.ReversalDesign.from_dict(config["design"]) == rlddm.ReversalDesign(n_trials=20)
     assert (config["n_trials"], config["method"], config["seed"]) == (20, "exact", 1)
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
     # 20 draws per chain cannot pass the checks: every data set is reported, none dropped.

@@ -63,3 +63,11 @@ def test_bad_design_raises(kwargs, message):
 def test_bad_sample_size_raises():
     with pytest.raises(ValueError, match="n must be"):
         rlddm.ReversalDesign().sample(0)
+
+
+def test_same_task_ignores_the_default_length_only():
+    design = ReversalDesign()
+    assert design.same_task(ReversalDesign(n_trials=240))
+    assert not design.same_task(ReversalDesign(reversal_every=10))
+    assert not design.same_task(ReversalDesign(reward_probabilities=(0.7, 0.3)))
+    assert not design.same_task("design")

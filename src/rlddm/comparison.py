@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from .parameters import PARAMETER_NAMES
 from .posterior import recovery_metrics
 from .priors import Priors
+from .task import ReversalDesign
 
 # Targets of the comparison (issue 4): median |mean gap| in exact-posterior SDs, and
 # the largest acceptable shortfall of amortized recovery r.
@@ -83,7 +84,7 @@ def compare_with_reference(posterior: Any, reference_dir: str | Path, out_dir: s
     if Priors.from_dict(info["priors"]) != config.priors:
         raise ValueError("the reference was computed under other priors than the posterior "
                          f"was trained with: {info['priors']} vs {config.priors.to_dict()}")
-    if "design" in info and info["design"] != config.design.to_dict():
+    if "design" in info and not config.design.same_task(ReversalDesign.from_dict(info["design"])):
         raise ValueError(f"the reference design {info['design']} differs from the trained "
                          f"design {config.design.to_dict()}")
     if info.get("method") != config.method:

@@ -43,7 +43,7 @@ import json
 import time
 from importlib.metadata import version
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -888,9 +888,10 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         The content of ``metrics.json``.
     """
     priors = Priors.default() if priors is None else priors
-    design = ReversalDesign() if design is None else design
     n = check_count(n, "n", 1)
     n_trials = check_count(n_trials, "n_trials", 1)
+    # the design as recorded: its default length is the reference's
+    design = replace(ReversalDesign() if design is None else design, n_trials=n_trials)
     say = progress or (lambda message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,12 @@ class ReversalDesign:
         uniforms = rng.random((n,) + probabilities.shape)
         return (uniforms < probabilities).astype(np.int8)
 
+    def same_task(self, other: ReversalDesign) -> bool:
+        """Whether ``other`` has the same reward schedule (its default length may differ)."""
+        return (isinstance(other, ReversalDesign)
+                and other.reward_probabilities == self.reward_probabilities
+                and other.reversal_every == self.reversal_every)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description of the design."""
         data = asdict(self)
