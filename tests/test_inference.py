@@ -3,15 +3,19 @@
 Trainings here are a few steps on tiny networks (seconds); long trainings belong to `rlddm train`.
 """
 
+import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
 
+import h5py
 import keras
 
 import rlddm
 import rlddm.inference as inf
+from rlddm.likelihood import _trial_drifts, loglik
 from rlddm.priors import DEFAULT_PRIORS, Prior
 
 TINY = dict(summary_dim=4, recurrent_units=8, epochs=2, batches_per_epoch=3, batch_size=8)
@@ -63,6 +67,7 @@ def test_simulator_batches_have_one_trial_count():
     batch = simulator.sample((4,))
     assert batch["trials"].shape[::2] == (4, len(inf.FEATURE_SETS[config.features]))
     assert batch["n_trials"].shape == (4, 1)
+    assert batch["statistics"].shape == (4, len(inf.STATISTIC_NAMES))
     assert all(batch[name].shape == (4, 1) for name in DEFAULT_PRIORS.names)
 
 
@@ -88,42 +93,76 @@ def test_network_never_sees_counterfactual_outcomes():
     design = rlddm.ReversalDesign()
     a = inf.encode_trials(first.rt, first.choice, first.reward, design, 60)
     b = inf.encode_trials(second.rt, second.choice, second.reward, design, 60)
-    np.testing.assert_array_equal(a["trials"], b["trials"])
+    assert sorted(a) == ["n_trials", "statistics", "trials"]
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
     # negative control: flipping the chosen arm's outcomes does change the input
     flipped[rows, trials, first.choice] = 1 - flipped[rows, trials, first.choice]
     third = rlddm.simulate(theta, flipped, seed=3)
     c = inf.encode_trials(third.rt, third.choice, third.reward, design, 60)
     assert not np.array_equal(a["trials"], c["trials"])
+    assert not np.array_equal(a["statistics"], c["statistics"])
 
 
-def test_adapter_uses_the_priors_bijection():
+@pytest.mark.parametrize("ter_below_fastest_rt", [True, False])
+def test_adapter_uses_the_priors_bijection(ter_below_fastest_rt):
     priors = DEFAULT_PRIORS.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
-    config = inf.InferenceConfig(priors=priors, **TINY)
+    config = inf.InferenceConfig(priors=priors, ter_below_fastest_rt=ter_below_fastest_rt,
+                                 **TINY)
     data = inf.RLDDMSimulator(config, seed=4).sample(50)
     theta = np.column_stack([data[name][:, 0] for name in priors.names])
-    adapter = inf.build_adapter(priors)
+    adapter = inf.build_adapter(priors, config.features, ter_below_fastest_rt)
     adapted = adapter(data)
     assert sorted(adapted) == ["inference_conditions", "inference_variables", "summary_variables"]
-    np.testing.assert_allclose(adapted["inference_variables"], priors.to_unbounded(theta),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(adapted["inference_conditions"],
+                                  np.concatenate([data["n_trials"], data["statistics"]], axis=1))
+    expected = priors.to_unbounded(theta)
+    if ter_below_fastest_rt:
+        expected[:, 3] = data[inf.TER_NETWORK_NAME][:, 0]
+    np.testing.assert_allclose(adapted["inference_variables"], expected, rtol=1e-6, atol=1e-6)
     back = adapter({"inference_variables": adapted["inference_variables"]}, inverse=True,
                    strict=False)
-    np.testing.assert_allclose(np.column_stack([back[n][:, 0] for n in priors.names]), theta,
-                               rtol=1e-5)
+    names = [inf.TER_NETWORK_NAME if name == "ter" and ter_below_fastest_rt else name
+             for name in priors.names]
+    np.testing.assert_allclose(np.column_stack([back[n][:, 0] for n in names]),
+                               np.where(np.arange(5) == 3, expected, theta) if ter_below_fastest_rt
+                               else theta, rtol=1e-5)
+
+
+def test_ter_below_fastest_rt_round_trip_and_bounds():
+    priors = DEFAULT_PRIORS
+    fastest = np.array([0.2, 0.9, 2.0])  # the last one is above the prior's upper bound 1.5
+    ter = np.array([0.15, 0.3, 1.2])
+    z = inf.ter_to_network(ter, fastest, priors)
+    np.testing.assert_allclose(inf.ter_from_network(z, fastest, priors), ter, rtol=1e-12)
+    # log of the gap to the fastest response when ter is close to it
+    close = inf.ter_to_network(0.2 - 1e-4, 0.2, priors)
+    assert close == pytest.approx(np.log(1e-4 / 0.2), abs=1e-3)
+    extremes = inf.ter_from_network(np.array([-40.0, 0.0, 40.0]), fastest, priors)
+    assert np.all(extremes >= 0) and np.all(extremes <= np.minimum(fastest, 1.5))
 
 
 @pytest.mark.parametrize("n_trials", [20, 33, 40])
 def test_sample_shapes_and_support(trained, n_trials):
     posterior, _, _ = trained
-    draws = posterior.sample(*observed(n_trials=n_trials), n_samples=15, seed=1)
+    rt, choice, reward = observed(n_trials=n_trials)
+    draws = posterior.sample(rt, choice, reward, n_samples=15, seed=1)
     assert draws.shape == (3, 15, 5)
     assert np.all(np.isfinite(draws))
     assert np.all((draws >= DEFAULT_PRIORS.lower) & (draws <= DEFAULT_PRIORS.upper))
+    assert np.all(draws[:, :, 3] < rt.min(axis=1)[:, None])  # ter below the fastest response
 
 
-def test_save_load_gives_same_draws(trained):
+def test_save_load_gives_same_draws(trained, recwarn):
     posterior, directory, _ = trained
     loaded = inf.AmortizedPosterior.load(directory)
+    assert not [w for w in recwarn if "optimizer" in str(w.message)]
+    with zipfile.ZipFile(directory / "approximator.keras") as archive:
+        weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r")
+        stored = []
+        weights.visititems(lambda name, item: stored.append(name)
+                           if isinstance(item, h5py.Dataset) else None)
+    assert stored and not [name for name in stored if name.startswith("optimizer")]
     assert loaded.config == posterior.config
     data = observed()
     np.testing.assert_allclose(loaded.sample(*data, n_samples=10, seed=7),
@@ -181,6 +220,8 @@ def test_run_folder_with_other_config_is_refused(trained):
         ({"time_budget": 0}, "time_budget must be > 0"),
         ({"priors": {"drift": 1}}, "priors must be a Priors table"),
         ({"method": "milstein"}, "method must be one of"),
+        ({"features": "raw"}, "features must be one of"),
+        ({"ter_below_fastest_rt": 1}, "ter_below_fastest_rt must be True or False"),
     ],
 )
 def test_bad_configuration_raises(options, message):
@@ -216,13 +257,106 @@ def test_replayed_q_differences_equal_the_simulated_ones():
                                atol=1e-12)
     assert not np.allclose(replayed[:, :, 0], replayed[:, :, 1])
     encoded = inf.encode_trials(result.rt, result.choice, result.reward, rlddm.ReversalDesign(), 60)
-    assert encoded["trials"].shape == (5, 60, len(inf.FEATURE_SETS["q_grid"]))
+    assert encoded["trials"].shape == (5, 60, len(inf.FEATURE_SETS["q_stats"]))
+    q_grid = inf.encode_trials(result.rt, result.choice, result.reward, rlddm.ReversalDesign(),
+                               60, features="q_grid")
+    assert sorted(q_grid) == ["n_trials", "trials"]
+    np.testing.assert_array_equal(q_grid["trials"], encoded["trials"])
     basic = inf.encode_trials(result.rt, result.choice, result.reward, rlddm.ReversalDesign(), 60,
                               features="basic")
     np.testing.assert_array_equal(basic["trials"], encoded["trials"][:, :, :6])
 
 
+def test_compiled_replay_matches_the_likelihood_recursion_with_missed_trials():
+    rng = np.random.default_rng(11)
+    choice = rng.integers(-1, 2, size=(7, 45))  # -1: missed, leaves Q unchanged
+    reward = rng.integers(0, 2, size=(7, 45))
+    rates = (0.0, 0.25, 1.0)
+    replayed = inf.replayed_q_differences(choice, reward, rates)
+    for k, rate in enumerate(rates):
+        learning_rate = np.where(choice >= 0, rate, 0.0)
+        expected = _trial_drifts(np.ones(7), learning_rate, np.maximum(choice, 0),
+                                 reward.astype(float))
+        np.testing.assert_allclose(replayed[:, :, k], expected, atol=1e-14)
+    assert np.all(replayed[:, :, 0] == 0.0)
+    with pytest.raises(ValueError, match="learning_rates must be"):
+        inf.replayed_q_differences(choice, reward, (0.5, 1.5))
+    with pytest.raises(ValueError, match="one shape"):
+        inf.replayed_q_differences(choice, reward[:, :-1])
+
+
+@pytest.mark.parametrize("index", [0, 5, 18])
+def test_statistics_are_sufficient_for_drift_at_each_grid_learning_rate(index):
+    """loglik(drift) - loglik(0) is exactly drift*a*(U - w X) - drift^2/2 (R - ter S), times T.
+
+    The deadline is pushed out (max_steps 1e7) so the retry truncation term vanishes;
+    a wrong sign, boundary or rt term moves the difference by whole log units.
+    """
+    kappa = inf.STATISTICS_GRID[index]
+    rng = np.random.default_rng(index)
+    theta = DEFAULT_PRIORS.sample(4, seed=rng)
+    theta[:, 4] = kappa
+    result = rlddm.simulate(theta, rlddm.ReversalDesign().sample(4, seed=rng), seed=rng,
+                            method="exact")
+    statistics = inf.likelihood_statistics(result.rt, result.choice, result.reward)
+    n_rates = len(inf.STATISTICS_GRID)
+    for row, (_, a, w, ter, _) in enumerate(theta):
+        upper, total, rt_weighted, squared = statistics[row, index::n_rates][:4]
+        for drift in (-3.0, 0.7, 2.5):
+            both = np.array([[drift, a, w, ter, kappa], [0.0, a, w, ter, kappa]])
+            difference = np.subtract(*loglik(both, result.rt[row], result.choice[row],
+                                             result.reward[row], max_steps=10**7))
+            expected = 60 * (drift * a * (upper - w * total)
+                             - drift**2 / 2 * (rt_weighted - ter * squared))
+            assert difference == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_statistics_rt_summaries():
+    rt = np.array([[0.5, 0.9, 0.7, 0.6, 1.1], [0.4, 0.8, 0.6, 0.3, 0.5]])
+    choice = np.array([[0, 1, 0, 0, 1], [1, 1, 1, 1, 1]])
+    statistics = dict(zip(inf.STATISTIC_NAMES,
+                          inf.likelihood_statistics(rt, choice, np.zeros_like(choice)).T))
+    np.testing.assert_allclose(statistics["p_upper"], [0.6, 0.0])
+    np.testing.assert_allclose(statistics["min_rt"], [0.5, 0.3])
+    np.testing.assert_allclose(statistics["rt_upper_q50"], [0.6, 0.5])  # row 1: all responses
+    np.testing.assert_allclose(statistics["rt_lower_q50"], [1.0, 0.5])
+    for name in ("rt_upper", "rt_lower"):
+        got = np.column_stack([statistics[f"{name}_q{round(100 * q)}"] for q in inf.RT_QUANTILES])
+        reached = choice == (0 if name == "rt_upper" else 1)
+        for row in range(2):
+            values = rt[row, reached[row]] if reached[row].any() else rt[row]
+            np.testing.assert_allclose(got[row], np.quantile(values, inf.RT_QUANTILES))
+
+
 def test_configurations_saved_before_feature_sets_load_as_basic():
     data = inf.InferenceConfig().to_dict()
-    del data["features"]
-    assert inf.InferenceConfig.from_dict(data).features == "basic"
+    del data["features"], data["ter_below_fastest_rt"]
+    config = inf.InferenceConfig.from_dict(data)
+    assert (config.features, config.ter_below_fastest_rt) == ("basic", False)
+
+
+@pytest.mark.parametrize("features", ["q_grid", "basic"])
+def test_earlier_feature_sets_still_train_and_sample(tmp_path, features):
+    config = inf.InferenceConfig(features=features, ter_below_fastest_rt=False, min_trials=30,
+                                 max_trials=30, **(TINY | {"epochs": 1}))
+    posterior = inf.train(config, tmp_path, verbose=0)
+    loaded = inf.AmortizedPosterior.load(tmp_path)
+    assert loaded.config.features == features
+    data = observed()
+    np.testing.assert_allclose(loaded.sample(*data, n_samples=5, seed=2),
+                               posterior.sample(*data, n_samples=5, seed=2), rtol=1e-6)
+
+
+def test_cli_trains_and_validates_outside_the_designs_length(tmp_path, capsys):
+    """30-trial networks validate on 30 trials (the design's 60 is outside their range)."""
+    from rlddm.cli import main
+
+    main(["train", "--out", str(tmp_path), "--epochs", "1", "--batches-per-epoch", "2",
+          "--batch-size", "8", "--min-trials", "30", "--max-trials", "30", "--summary-dim", "4",
+          "--recurrent-units", "8", "--positive-drift", "--validate-n", "20"])
+    config = json.loads((tmp_path / "config.json").read_text())["config"]
+    assert config["priors"]["drift"]["lower"] == 0.0
+    assert config["features"] == "q_stats"
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (metrics["n"], metrics["n_trials"]) == (20, 30)
+    assert "kappa by |drift|" in capsys.readouterr().out

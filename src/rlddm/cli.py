@@ -42,14 +42,24 @@ def _print_metrics(metrics: dict) -> None:
         print("kappa by " + "; ".join(parts))
 
 
+def _positive_drift_priors():
+    """The post's priors with drift ~ N(0, 2) truncated to [0, inf)."""
+    from .priors import Prior, Priors
+
+    return Priors.default().replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     _set_backend(args.backend)
     from . import inference
 
     options = {name: getattr(args, name) for name in (
         "epochs", "batches_per_epoch", "batch_size", "min_trials", "max_trials", "seed",
-        "method", "summary_network", "recurrent_units", "summary_dim", "time_budget")
+        "method", "features", "summary_network", "recurrent_units", "summary_dim",
+        "time_budget")
         if getattr(args, name) is not None}
+    if args.positive_drift:
+        options["priors"] = _positive_drift_priors()
     config = inference.InferenceConfig(**options)
     if config.time_budget is None and not options.keys() & {"epochs", "batches_per_epoch",
                                                              "batch_size"}:
@@ -77,18 +87,17 @@ def cmd_validate(args: argparse.Namespace) -> None:
         result = compare_with_reference(posterior, args.against, args.run, seed=args.seed)
         print(json.dumps(result["summary"], indent=2))
         return
-    metrics = inference.validate(posterior, args.run, n=args.n, seed=args.seed)
+    metrics = inference.validate(posterior, args.run, n=args.n, n_trials=args.trials,
+                                 seed=args.seed)
     _print_metrics(metrics)
     print(f"diagnostics written to {args.run}")
 
 
 def cmd_reference(args: argparse.Namespace) -> None:
     from .posterior import reference_run
-    from .priors import Prior, Priors
+    from .priors import Priors
 
-    priors = Priors.default()
-    if args.positive_drift:
-        priors = priors.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
+    priors = _positive_drift_priors() if args.positive_drift else Priors.default()
     metrics = reference_run(args.out, n=args.n, n_trials=args.trials, seed=args.seed,
                             priors=priors)
     print(json.dumps(metrics, indent=2))
@@ -134,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--method", choices=("exact", "euler"),
                        help="simulation of the training data (default exact)")
+    train.add_argument("--positive-drift", action="store_true",
+                       help="drift ~ N(0, 2) truncated to [0, inf) instead of N(0, 2)")
+    train.add_argument("--features", choices=("q_stats", "q_grid", "basic"),
+                       help="network input (default q_stats: trials, replayed Q and the "
+                            "likelihood's sufficient statistics; see rlddm.inference)")
     train.add_argument("--summary-network", choices=("gru", "time_series"),
                        help="summary network over trials (default gru)")
     train.add_argument("--recurrent-units", type=_positive_int,
@@ -151,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="recovery, calibration and contraction diagnostics")
     validate.add_argument("run", help="run folder written by rlddm train")
     validate.add_argument("--n", type=_positive_int, default=1000)
+    validate.add_argument("--trials", type=_positive_int,
+                          help="trials per validation data set (default: the design's 60, "
+                               "within the training range)")
     validate.add_argument("--seed", type=int, default=20240601)
     validate.add_argument("--against", help="reference folder written by rlddm reference")
     validate.add_argument("--backend", choices=("tensorflow", "jax"))

@@ -11,16 +11,18 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
+from . import _sim
 from ._checks import check_count
 from ._seeding import SeedLike
-from .likelihood import _trial_drifts
 from .parameters import PARAMETER_NAMES
 from .priors import Priors
 from .simulation import METHODS, simulate
@@ -42,7 +44,8 @@ the lower; ``reward`` is +1/-1 for the chosen arm's outcome 1/0 (never the other
 reversal over the reversal period."""
 
 KAPPA_GRID: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
-"""Learning rates at which ``Q0 - Q1`` is replayed from the observed choices and rewards.
+"""Learning rates at which ``Q0 - Q1`` is replayed per trial from the observed choices and
+rewards (per-trial columns ``dq_kappa_*``).
 
 A trial's drift is ``drift * (Q0 - Q1)`` with Q from the true kappa, so how RT and choice
 co-vary with these replayed differences tells which kappa generated the data; the
@@ -52,7 +55,24 @@ experiment records."""
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "basic": BASIC_FEATURES,
     "q_grid": BASIC_FEATURES + tuple(f"dq_kappa_{kappa:g}" for kappa in KAPPA_GRID),
+    "q_stats": BASIC_FEATURES + tuple(f"dq_kappa_{kappa:g}" for kappa in KAPPA_GRID),
 }
+"""Per-trial columns of each feature set. ``"q_stats"`` adds :func:`likelihood_statistics`
+as direct conditions of the inference network."""
+
+STATISTICS_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
+"""Learning rates (0.05 to 0.95) at which :func:`likelihood_statistics` replays Q."""
+
+RT_QUANTILES: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
+"""Response-time quantiles per boundary among the ``"q_stats"`` direct conditions."""
+
+STATISTIC_NAMES: tuple[str, ...] = (
+    tuple(f"{stat}_kappa_{kappa:g}" for stat in ("upper_dq", "dq", "dq2_rt", "dq2")
+          for kappa in STATISTICS_GRID)
+    + ("p_upper", "min_rt")
+    + tuple(f"rt_{side}_q{round(100 * q)}" for side in ("upper", "lower") for q in RT_QUANTILES)
+)
+"""Columns of :func:`likelihood_statistics`."""
 
 # ``rlddm train`` with no budget options: 30 epochs x 1,000 batches of 64 (GRU 64 on
 # TensorFlow takes about 31 ms a step on the 2-core reference machine: ~16 minutes),
@@ -77,8 +97,11 @@ class InferenceConfig:
         Task design of the simulated (and later the observed) data.
     min_trials, max_trials : int
         Each training batch draws its number of trials uniformly from this range.
-    features : {"q_grid", "basic"}
-        Per-trial network input (:data:`FEATURE_SETS`); models saved before the
+    features : {"q_stats", "q_grid", "basic"}
+        Network input (:data:`FEATURE_SETS`): ``"q_stats"`` gives the summary network
+        the recorded trials plus Q0 - Q1 replayed at :data:`KAPPA_GRID`, and the
+        inference network :func:`likelihood_statistics` directly; ``"q_grid"`` omits
+        the statistics and ``"basic"`` the replayed Q too. Models saved before the
         feature sets existed used ``"basic"``.
     summary_network : {"gru", "time_series"}
         A small GRU (:class:`GRUSummary`) or BayesFlow's ``TimeSeriesNetwork``.
@@ -103,13 +126,19 @@ class InferenceConfig:
     dt, max_steps : float, int
         Options of :func:`rlddm.simulate` (with ``"exact"`` they only set the
         missed-response deadline ``dt * max_steps``).
+    ter_below_fastest_rt : bool
+        Learn ter as its place between its prior's lower bound and the fastest response
+        of the data set (:func:`ter_to_network`) rather than on the prior's scale. The
+        exact posterior of ter is a few milliseconds wide just below the fastest
+        response; on the prior's scale a flow draws it several times too wide. Models
+        saved before this option existed used ``False``.
     """
 
     priors: Priors = field(default_factory=Priors.default)
     design: ReversalDesign = field(default_factory=ReversalDesign)
     min_trials: int = 60
     max_trials: int = 60
-    features: str = "q_grid"
+    features: str = "q_stats"
     summary_network: str = "gru"
     summary_dim: int = 24
     recurrent_units: int = 64
@@ -123,6 +152,7 @@ class InferenceConfig:
     method: str = "exact"
     dt: float = 0.01
     max_steps: int = 900
+    ter_below_fastest_rt: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.priors, Priors):
@@ -155,6 +185,9 @@ class InferenceConfig:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         if not (isinstance(self.dt, (int, float)) and self.dt > 0):
             raise ValueError(f"dt must be > 0, got {self.dt!r}")
+        if not isinstance(self.ter_below_fastest_rt, bool):
+            raise ValueError(f"ter_below_fastest_rt must be True or False, "
+                             f"got {self.ter_below_fastest_rt!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description."""
@@ -169,7 +202,8 @@ class InferenceConfig:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown configuration keys {sorted(unknown)}")
-        values = {"features": "basic"} | dict(data)  # written before feature sets existed
+        # keys missing from configurations written before these options existed
+        values = {"features": "basic", "ter_below_fastest_rt": False} | dict(data)
         if "priors" in values:
             values["priors"] = Priors.from_dict(values["priors"])
         if "design" in values:
@@ -177,23 +211,136 @@ class InferenceConfig:
         return cls(**values)
 
 
-def replayed_q_differences(choice: NDArray, reward: NDArray,
-                           learning_rates: tuple[float, ...] = KAPPA_GRID) -> NDArray:
+def replayed_q_differences(choice: ArrayLike, reward: ArrayLike,
+                           learning_rates: tuple[float, ...] = KAPPA_GRID) -> NDArray[np.float64]:
     """``Q0 - Q1`` before each trial, replayed from observed choices and rewards.
 
-    Returns shape (B, T, K) for K learning rates (Q-values start at 0.5).
+    Parameters
+    ----------
+    choice : array_like of int, shape (B, T)
+        0 (upper boundary, arm 0), 1 (lower boundary, arm 1) or -1 (missed: Q unchanged).
+    reward : array_like of int, shape (B, T)
+        The chosen arm's outcome, 0 or 1.
+    learning_rates : sequence of float
+        K learning rates in [0, 1].
+
+    Returns
+    -------
+    ndarray of float64, shape (B, T, K)
+        Q-values start at 0.5; compiled (``rlddm._sim.replay_q_differences``).
     """
-    batch, n_trials = choice.shape
-    rates = np.repeat(np.asarray(learning_rates, dtype=float)[None, :], batch, axis=0).ravel()
-    repeat = len(learning_rates)
-    difference = _trial_drifts(np.ones(rates.size), np.repeat(rates[:, None], n_trials, axis=1),
-                               np.repeat(choice.astype(np.intp), repeat, axis=0),
-                               np.repeat(reward.astype(float), repeat, axis=0))
-    return difference.reshape(batch, repeat, n_trials).transpose(0, 2, 1)
+    choice = np.ascontiguousarray(choice, dtype=np.int8)
+    reward = np.ascontiguousarray(reward, dtype=np.int8)
+    rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
+    if choice.ndim != 2 or reward.shape != choice.shape:
+        raise ValueError(f"choice and reward must have one shape (B, T), got {choice.shape} "
+                         f"and {reward.shape}")
+    if rates.ndim != 1 or not np.all((rates >= 0) & (rates <= 1)):
+        raise ValueError(f"learning_rates must be a sequence of values in [0, 1], got {rates!r}")
+    out = np.empty(choice.shape + (rates.size,))
+    _sim.replay_q_differences(choice, reward, rates, out)
+    return out
+
+
+def _row_quantiles(values: NDArray, included: NDArray) -> NDArray[np.float64]:
+    """:data:`RT_QUANTILES` of each row's included values (NumPy's linear method).
+
+    Rows without included values give NaN. Vectorised, unlike ``np.nanquantile``.
+    """
+    ordered = np.sort(np.where(included, values, np.inf), axis=1)
+    count = included.sum(axis=1)
+    last = np.maximum(count - 1, 0)[:, None]
+    position = np.asarray(RT_QUANTILES)[None, :] * last
+    below = np.floor(position).astype(np.intp)
+    low = np.take_along_axis(ordered, below, axis=1)
+    high = np.take_along_axis(ordered, np.minimum(below + 1, last), axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf in rows without values
+        quantiles = low + (position - below) * (high - low)
+    quantiles[count == 0] = np.nan
+    return quantiles
+
+
+def likelihood_statistics(rt: NDArray, choice: NDArray, reward: NDArray) -> NDArray[np.float64]:
+    """Per-data-set statistics on which the likelihood of (drift, kappa) depends.
+
+    The Wiener density factorises in the drift (Navarro & Fuss 2009): with decision
+    time ``tau = rt - ter``, ``log f(tau, upper | v, a, w) = log f(tau, upper | 0, a, w)
+    + v a (1 - w) - v**2 tau / 2`` and ``log f(tau, lower | v, a, w) = log f(tau, lower
+    | 0, a, w) - v a w - v**2 tau / 2``. With ``v_t = drift * x_t`` and ``x_t`` the
+    replayed ``Q0 - Q1`` at learning rate kappa, a data set's log-likelihood is a term
+    free of drift and kappa plus ``drift * a * (U - w * X) - drift**2 / 2 * (R - ter *
+    S)``, where ``U = sum over upper choices of x_t``, ``X = sum x_t``, ``R = sum x_t**2
+    rt_t`` and ``S = sum x_t**2``. Given kappa these four numbers are sufficient for
+    drift (up to the small retry-truncation term); tabulated over
+    :data:`STATISTICS_GRID` they carry nearly all the data say about kappa, which a
+    summary network would otherwise have to discover. Each is divided by the number of
+    trials. The remaining columns summarise the drift-free part (boundary, start point,
+    non-decision time): the fraction of upper-boundary choices, the fastest response,
+    and :data:`RT_QUANTILES` of the response times at each boundary (a boundary that was
+    never reached gets the quantiles of all responses).
+
+    Parameters
+    ----------
+    rt, choice, reward : ndarray, shape (B, T)
+        Response times (seconds), choices 0/1 and the chosen arm's rewards 0/1 of
+        answered trials, as checked by :func:`encode_trials`.
+
+    Returns
+    -------
+    ndarray of float64, shape (B, len(STATISTIC_NAMES))
+        Columns :data:`STATISTIC_NAMES`.
+    """
+    choice = np.ascontiguousarray(choice, dtype=np.int8)
+    sums = np.empty((choice.shape[0], 4, len(STATISTICS_GRID)))
+    _sim.replay_sums(choice, np.ascontiguousarray(reward, dtype=np.int8),
+                     np.ascontiguousarray(rt, dtype=np.float64),
+                     np.asarray(STATISTICS_GRID, dtype=np.float64), sums)
+    per_rate = sums.reshape(choice.shape[0], -1) / choice.shape[1]
+    upper = choice == 0
+    overall = _row_quantiles(rt, np.ones(rt.shape, dtype=bool))
+    by_boundary = []
+    for reached in (upper, ~upper):
+        quantiles = _row_quantiles(rt, reached)
+        never = ~reached.any(axis=1)
+        quantiles[never] = overall[never]
+        by_boundary.append(quantiles)
+    return np.concatenate([per_rate, upper.mean(axis=1, keepdims=True),
+                           rt.min(axis=1, keepdims=True)] + by_boundary, axis=1)
+
+
+TER_NETWORK_NAME = "ter_below_fastest_rt"
+"""Name of the network's ter variable when ``InferenceConfig.ter_below_fastest_rt``."""
+
+
+def _ter_interval(priors: Priors, fastest_rt: NDArray) -> tuple[float, NDArray]:
+    """Where ter can lie given the data: from its prior's lower bound to the fastest RT."""
+    prior = priors["ter"]
+    return prior.lower, np.minimum(prior.upper, fastest_rt)
+
+
+def ter_to_network(ter: ArrayLike, fastest_rt: ArrayLike, priors: Priors) -> NDArray[np.float64]:
+    """ter as the network learns it: ``logit((hi - ter) / (hi - lo))``.
+
+    ``lo`` is the prior's lower bound and ``hi = min(prior upper bound, fastest RT)``:
+    a data set rules out every ter at or above its fastest response, so the posterior
+    lives in ``(lo, hi)``, and near ``hi`` this is the log of the gap between ter and
+    the fastest response. The fastest RT is a function of the data, so this is an exact
+    reparametrisation of the posterior. Shapes broadcast.
+    """
+    lower, upper = _ter_interval(priors, np.asarray(fastest_rt, dtype=np.float64))
+    gap = (upper - np.asarray(ter, dtype=np.float64)) / (upper - lower)
+    with np.errstate(divide="ignore"):
+        return np.log(gap) - np.log1p(-gap)
+
+
+def ter_from_network(value: ArrayLike, fastest_rt: ArrayLike, priors: Priors) -> NDArray[np.float64]:
+    """Inverse of :func:`ter_to_network`; always inside ``(lo, hi)``."""
+    lower, upper = _ter_interval(priors, np.asarray(fastest_rt, dtype=np.float64))
+    return upper - (upper - lower) * special.expit(np.asarray(value, dtype=np.float64))
 
 
 def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: ReversalDesign,
-                  max_trials: int, features: str = "q_grid") -> dict[str, NDArray[np.float32]]:
+                  max_trials: int, features: str = "q_stats") -> dict[str, NDArray[np.float32]]:
     """Network input from what an experiment records (no counterfactual outcomes).
 
     Parameters
@@ -208,14 +355,16 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
         Design of the task (gives the reversal phase of each trial).
     max_trials : int
         Longest data set the network is trained for (scales trial position).
-    features : {"q_grid", "basic"}
+    features : {"q_stats", "q_grid", "basic"}
         Feature set (:data:`FEATURE_SETS`).
 
     Returns
     -------
     dict
         ``"trials"``: float32 array, shape (B, T, F), columns ``FEATURE_SETS[features]``;
-        ``"n_trials"``: float32 array, shape (B, 1), ``sqrt(T / max_trials)``.
+        ``"n_trials"``: float32 array, shape (B, 1), ``sqrt(T / max_trials)``; with
+        ``"q_stats"`` also ``"statistics"``: float32 array, shape (B, S), columns
+        :data:`STATISTIC_NAMES` (:func:`likelihood_statistics`).
 
     Raises
     ------
@@ -252,14 +401,18 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
     position = np.broadcast_to(np.arange(n_trials) / max_trials, rt.shape)
     period = design.reversal_every if design.reversal_every > 0 else max_trials
     phase = np.broadcast_to(design.reversal_phase(n_trials) / period, rt.shape)
-    columns = [rt, signed_choice, signed_reward, signed_choice * signed_reward, position, phase]
-    if features == "q_grid":
-        columns += list(np.moveaxis(replayed_q_differences(choice, reward), -1, 0))
-    elif features != "basic":
+    if features not in FEATURE_SETS:
         raise ValueError(f"features must be one of {tuple(FEATURE_SETS)}, got {features!r}")
-    trials = np.stack(columns, axis=-1).astype(np.float32)
-    n = np.full((rt.shape[0], 1), math.sqrt(n_trials / max_trials), dtype=np.float32)
-    return {"trials": trials, "n_trials": n}
+    columns = [rt, signed_choice, signed_reward, signed_choice * signed_reward, position, phase]
+    if features != "basic":
+        columns += list(np.moveaxis(replayed_q_differences(choice, reward), -1, 0))
+    encoded = {
+        "trials": np.stack(columns, axis=-1).astype(np.float32),
+        "n_trials": np.full((rt.shape[0], 1), math.sqrt(n_trials / max_trials), dtype=np.float32),
+    }
+    if features == "q_stats":
+        encoded["statistics"] = likelihood_statistics(rt, choice, reward).astype(np.float32)
+    return encoded
 
 
 class RLDDMSimulator(bf.simulators.Simulator):
@@ -298,8 +451,9 @@ class RLDDMSimulator(bf.simulators.Simulator):
         Returns
         -------
         dict
-            One (B, 1) float64 array per parameter name, plus ``"trials"`` and
-            ``"n_trials"`` from :func:`encode_trials`.
+            One (B, 1) float64 array per parameter name (the truths), with
+            ``ter_below_fastest_rt`` also :data:`TER_NETWORK_NAME` (the network's ter),
+            plus the network input from :func:`encode_trials`.
         """
         shape = (batch_shape,) if isinstance(batch_shape, (int, np.integer)) else tuple(batch_shape)
         if len(shape) != 1:
@@ -318,6 +472,9 @@ class RLDDMSimulator(bf.simulators.Simulator):
         result = simulate(theta, outcomes, dt=config.dt, max_steps=config.max_steps,
                           seed=self.rng, n_threads=1, method=config.method)
         data = {name: theta[:, i:i + 1] for i, name in enumerate(config.priors.names)}
+        if config.ter_below_fastest_rt:
+            data[TER_NETWORK_NAME] = ter_to_network(data["ter"], result.rt.min(axis=1)[:, None],
+                                                    config.priors)
         data.update(encode_trials(result.rt, result.choice, result.reward, config.design,
                                   config.max_trials, config.features))
         self.seconds += time.perf_counter() - start
@@ -362,15 +519,24 @@ class GRUSummary(bf.networks.SummaryNetwork):
         return super().get_config() | {"summary_dim": self.summary_dim, "units": self.units}
 
 
-def build_adapter(priors: Priors) -> bf.Adapter:
+def build_adapter(priors: Priors, features: str = "basic",
+                  ter_below_fastest_rt: bool = False) -> bf.Adapter:
     """The adapter: parameters to unbounded space (the priors' own maps), inputs renamed.
 
     ``Adapter.constrain`` with ``inclusive="none"`` applies exactly
     :meth:`Priors.to_unbounded` (scaled logit on intervals, log on half-lines), so the
-    network and the likelihood-based reference sampler work on one scale.
+    network and the likelihood-based reference sampler work on one scale. With
+    ``ter_below_fastest_rt`` the network's ter is :data:`TER_NETWORK_NAME`, already
+    unbounded (:func:`ter_to_network`), and the truth ``ter`` is dropped. The
+    per-trial array feeds the summary network; ``n_trials`` (and with ``"q_stats"``
+    features the statistics) condition the inference network directly.
     """
     adapter = bf.Adapter()
+    variables = list(priors.names)
     for name in priors.names:
+        if name == "ter" and ter_below_fastest_rt:
+            variables[variables.index("ter")] = TER_NETWORK_NAME
+            continue
         prior = priors[name]
         finite_lower, finite_upper = math.isfinite(prior.lower), math.isfinite(prior.upper)
         if finite_lower and finite_upper:
@@ -380,15 +546,24 @@ def build_adapter(priors: Priors) -> bf.Adapter:
             adapter.constrain(name, lower=prior.lower, method="log", inclusive="none")
         elif finite_upper:
             adapter.constrain(name, upper=prior.upper, method="log", inclusive="none")
-    return (adapter
-            .concatenate(list(priors.names), into="inference_variables")
-            .rename("trials", "summary_variables")
-            .rename("n_trials", "inference_conditions")
-            .convert_dtype("float64", "float32"))
+    if ter_below_fastest_rt:
+        adapter = adapter.drop("ter")
+    adapter = (adapter
+               .concatenate(variables, into="inference_variables")
+               .rename("trials", "summary_variables"))
+    if features == "q_stats":
+        adapter = adapter.concatenate(["n_trials", "statistics"], into="inference_conditions")
+    else:
+        adapter = adapter.rename("n_trials", "inference_conditions")
+    return adapter.convert_dtype("float64", "float32")
 
 
 def build_approximator(config: InferenceConfig) -> bf.ContinuousApproximator:
-    """An untrained approximator for ``config`` (unbounded parameters are standardised)."""
+    """An untrained approximator for ``config``.
+
+    The unbounded parameters are standardised, and with ``"q_stats"`` features so are
+    the direct conditions (BayesFlow's running moments, frozen after training).
+    """
     if config.summary_network == "gru":
         summary = GRUSummary(summary_dim=config.summary_dim, units=config.recurrent_units)
     else:
@@ -398,9 +573,13 @@ def build_approximator(config: InferenceConfig) -> bf.ContinuousApproximator:
         inference = bf.networks.CouplingFlow()
     else:
         inference = bf.networks.FlowMatching()
+    standardize = ["inference_variables"]
+    if config.features == "q_stats":
+        standardize.append("inference_conditions")
     return bf.ContinuousApproximator(inference_network=inference, summary_network=summary,
-                                     adapter=build_adapter(config.priors),
-                                     standardize="inference_variables")
+                                     adapter=build_adapter(config.priors, config.features,
+                                                           config.ter_below_fastest_rt),
+                                     standardize=standardize)
 
 
 def build_optimizer(learning_rate: float, total_steps: int) -> keras.optimizers.Optimizer:
@@ -491,11 +670,12 @@ class AmortizedPosterior:
         Raises
         ------
         ValueError
-            If ``design`` differs from the training design, the trial count is outside
+            If ``design`` has another reward schedule than the training design (its
+            ``n_trials`` may differ), the trial count is outside
             the training range, or the data are malformed.
         """
         config = self.config
-        if design is not None and design.to_dict() != config.design.to_dict():
+        if design is not None and not config.design.same_task(design):
             raise ValueError(
                 f"data come from design {design.to_dict()}, but this posterior was trained "
                 f"on {config.design.to_dict()}"
@@ -509,15 +689,59 @@ class AmortizedPosterior:
         check_count(n_samples, "n_samples", 1)
         conditions = encode_trials(rt, choice, reward, config.design, config.max_trials,
                                    config.features)
-        draws = self.approximator.sample(num_samples=n_samples, conditions=conditions, seed=seed)
-        return np.concatenate([np.asarray(draws[name], dtype=np.float64)
-                               for name in PARAMETER_NAMES], axis=-1)
+        return self.sample_encoded(conditions, np.min(rt, axis=-1), n_samples=n_samples,
+                                   seed=seed)
+
+    def sample_encoded(self, conditions: dict[str, NDArray], fastest_rt: NDArray, *,
+                       n_samples: int, seed: int | None = None,
+                       batch_size: int | None = None) -> NDArray[np.float64]:
+        """Posterior draws for network input from :func:`encode_trials` (no checks).
+
+        Parameters
+        ----------
+        conditions : dict
+            Output of :func:`encode_trials`.
+        fastest_rt : ndarray, shape (B,)
+            Each data set's fastest response time (to map ter back when
+            ``config.ter_below_fastest_rt``).
+        n_samples : int
+            Draws per data set.
+        seed : int, optional
+            Seed of the network's sampling.
+        batch_size : int, optional
+            Data sets per network call (all at once if None).
+
+        Returns
+        -------
+        ndarray of float64, shape (B, n_samples, 5)
+            Draws on the natural scale, columns in ``PARAMETER_NAMES`` order.
+        """
+        draws = self.approximator.sample(num_samples=n_samples, conditions=conditions, seed=seed,
+                                         batch_size=batch_size)
+        columns = []
+        for name in PARAMETER_NAMES:
+            if name == "ter" and self.config.ter_below_fastest_rt:
+                column = ter_from_network(draws[TER_NETWORK_NAME],
+                                          np.reshape(fastest_rt, (-1, 1, 1)), self.config.priors)
+            else:
+                column = draws[name]
+            columns.append(np.asarray(column, dtype=np.float64))
+        return np.concatenate(columns, axis=-1)
 
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write ``approximator.keras`` and ``config.json`` (with the backend) to ``directory``."""
+        """Write ``approximator.keras`` and ``config.json`` (with the backend) to ``directory``.
+
+        The optimizer's state is left out (two thirds of the file): a saved posterior is
+        for sampling; an interrupted training resumes from its run folder's backup.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.approximator.save(directory / MODEL_FILE)
+        optimizer = self.approximator.optimizer
+        self.approximator.optimizer = None
+        try:
+            self.approximator.save(directory / MODEL_FILE)
+        finally:
+            self.approximator.optimizer = optimizer
         info = {"config": self.config.to_dict(), "backend": keras.backend.backend(),
                 "bayesflow": bf.__version__, "keras": keras.__version__}
         (directory / CONFIG_FILE).write_text(json.dumps(info, indent=2))
@@ -531,7 +755,9 @@ class AmortizedPosterior:
             if not (directory / name).exists():
                 raise ValueError(f"{directory} has no {name}; is it a directory written by save()?")
         info = json.loads((directory / CONFIG_FILE).read_text())
-        approximator = keras.saving.load_model(directory / MODEL_FILE)
+        with warnings.catch_warnings():  # save() leaves the optimizer's state out on purpose
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            approximator = keras.saving.load_model(directory / MODEL_FILE)
         return cls(approximator, InferenceConfig.from_dict(info["config"]))
 
 
@@ -615,7 +841,8 @@ def validate(posterior: AmortizedPosterior, directory: str | os.PathLike, *, n: 
     n_samples : int
         Posterior draws per data set.
     n_trials : int, optional
-        Trials per data set (default: the design's ``n_trials``).
+        Trials per data set (default: the design's ``n_trials``, moved into the
+        training range ``[min_trials, max_trials]`` if outside it).
     seed : int
         Seed of the validation simulations and of the network's sampling.
 
@@ -629,16 +856,19 @@ def validate(posterior: AmortizedPosterior, directory: str | os.PathLike, *, n: 
     import matplotlib.pyplot as plt
 
     config = posterior.config
-    n_trials = config.design.n_trials if n_trials is None else n_trials
+    if n_trials is None:  # the design's length, unless the network was trained on others
+        n_trials = min(max(config.design.n_trials, config.min_trials), config.max_trials)
     data = RLDDMSimulator(config, seed=seed).sample(check_count(n, "n", 2), n_trials=n_trials)
-    conditions = {key: data[key] for key in ("trials", "n_trials")}
-    draws = posterior.approximator.sample(num_samples=check_count(n_samples, "n_samples", 2),
-                                          conditions=conditions, seed=seed, batch_size=100)
+    conditions = {key: data[key] for key in ("trials", "n_trials", "statistics") if key in data}
+    fastest_rt = data["trials"][:, :, BASIC_FEATURES.index("rt")].min(axis=1)
     names = list(config.priors.names)
-    estimates = {name: np.asarray(draws[name], dtype=np.float64) for name in names}
+    samples = posterior.sample_encoded(conditions, fastest_rt,
+                                       n_samples=check_count(n_samples, "n_samples", 2),
+                                       seed=seed, batch_size=100)
+    estimates = {name: samples[:, :, i:i + 1] for i, name in enumerate(names)}
     targets = {name: data[name] for name in names}
     truth = np.column_stack([targets[name][:, 0] for name in names])
-    mean = np.column_stack([estimates[name][:, :, 0].mean(axis=1) for name in names])
+    mean = samples.mean(axis=1)
     metrics = bf.diagnostics.metrics
     # normalize="std" rather than the default "prior", which bootstraps with NumPy's global RNG
     nrmse = metrics.root_mean_squared_error(estimates, targets, normalize="std")["values"]
