@@ -30,7 +30,8 @@ def main() -> None:
         z = (draws.mean(axis=1) - data["theta"][keep]) / draws.std(axis=1, ddof=1)
         se = z.std(axis=0, ddof=1) / np.sqrt(z.shape[0])
         cells = " | ".join(f"{m:+.2f} ± {s:.2f}" for m, s in zip(z.mean(axis=0), se))
-        print(f"| {info['method']} ({folder.name}) | {z.shape[0]} | {cells} |")
+        label = info["method"] + (f", dt = {info['dt']:g}" if info["method"] == "euler" else "")
+        print(f"| {label} ({folder.name}) | {z.shape[0]} | {cells} |")
 
 
 if __name__ == "__main__":
