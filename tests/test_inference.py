@@ -360,3 +360,29 @@ def test_cli_trains_and_validates_outside_the_designs_length(tmp_path, capsys):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert (metrics["n"], metrics["n_trials"]) == (20, 30)
     assert "kappa by |drift|" in capsys.readouterr().out
+
+
+def test_statistics_and_ter_maps_refuse_bad_input():
+    rt, choice, reward = observed()
+    with pytest.raises(ValueError, match="one shape"):
+        inf.likelihood_statistics(rt[:, :-1], choice, reward)
+    missed = choice.copy()
+    missed[0, 0] = -1
+    with pytest.raises(ValueError, match="choice and reward must be 0 or 1"):
+        inf.likelihood_statistics(rt, missed, reward)
+    with pytest.raises(ValueError, match="rt must be finite"):
+        inf.likelihood_statistics(np.where(rt > 0, np.nan, rt), choice, reward)
+    with pytest.raises(ValueError, match=r"ter must lie in .*got ter 0\.5"):
+        inf.ter_to_network(np.array([0.1, 0.5]), np.array([0.4, 0.45]), DEFAULT_PRIORS)
+
+
+def test_data_faster_than_the_ter_prior_allows_are_refused(tmp_path):
+    priors = DEFAULT_PRIORS.replace(ter=Prior.normal(0.5, 0.25, lower=0.2, upper=1.5))
+    config = inf.InferenceConfig(priors=priors, min_trials=30, max_trials=30,
+                                 **(TINY | {"epochs": 1, "batches_per_epoch": 1}))
+    posterior = inf.train(config, tmp_path, verbose=0)
+    rt, choice, reward = observed()
+    rt = rt.copy()
+    rt[2, 5] = 0.15
+    with pytest.raises(ValueError, match="at or below 0.2 s"):
+        posterior.sample(rt, choice, reward, n_samples=5)

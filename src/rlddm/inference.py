@@ -289,7 +289,21 @@ def likelihood_statistics(rt: NDArray, choice: NDArray, reward: NDArray) -> NDAr
     -------
     ndarray of float64, shape (B, len(STATISTIC_NAMES))
         Columns :data:`STATISTIC_NAMES`.
+
+    Raises
+    ------
+    ValueError
+        On shapes that differ, values other than 0/1, or non-finite or non-positive
+        response times.
     """
+    rt = np.asarray(rt, dtype=np.float64)
+    if rt.ndim != 2 or np.shape(choice) != rt.shape or np.shape(reward) != rt.shape:
+        raise ValueError("rt, choice and reward must have one shape (B, T), got "
+                         f"{rt.shape}, {np.shape(choice)} and {np.shape(reward)}")
+    if not np.all(np.isin(choice, (0, 1))) or not np.all(np.isin(reward, (0, 1))):
+        raise ValueError("choice and reward must be 0 or 1 (answered trials only)")
+    if not np.all(np.isfinite(rt) & (rt > 0)):
+        raise ValueError("rt must be finite and > 0")
     choice = np.ascontiguousarray(choice, dtype=np.int8)
     sums = np.empty((choice.shape[0], 4, len(STATISTICS_GRID)))
     _sim.replay_sums(choice, np.ascontiguousarray(reward, dtype=np.int8),
@@ -326,9 +340,22 @@ def ter_to_network(ter: ArrayLike, fastest_rt: ArrayLike, priors: Priors) -> NDA
     lives in ``(lo, hi)``, and near ``hi`` this is the log of the gap between ter and
     the fastest response. The fastest RT is a function of the data, so this is an exact
     reparametrisation of the posterior. Shapes broadcast.
+
+    Raises
+    ------
+    ValueError
+        If a ter lies outside ``[lo, hi)``.
     """
     lower, upper = _ter_interval(priors, np.asarray(fastest_rt, dtype=np.float64))
-    gap = (upper - np.asarray(ter, dtype=np.float64)) / (upper - lower)
+    ter = np.asarray(ter, dtype=np.float64)
+    inside = (ter >= lower) & (ter < upper)
+    if not np.all(inside):
+        bad = np.broadcast_arrays(ter, upper)
+        index = np.argwhere(~inside)[0]
+        raise ValueError(f"ter must lie in [prior lower bound, min(prior upper bound, fastest "
+                         f"rt)), got ter {float(bad[0][tuple(index)])!r} with upper end "
+                         f"{float(bad[1][tuple(index)])!r}")
+    gap = (upper - ter) / (upper - lower)
     with np.errstate(divide="ignore"):
         return np.log(gap) - np.log1p(-gap)
 
@@ -689,6 +716,11 @@ class AmortizedPosterior:
         check_count(n_samples, "n_samples", 1)
         conditions = encode_trials(rt, choice, reward, config.design, config.max_trials,
                                    config.features)
+        ter_lower = config.priors["ter"].lower
+        if config.ter_below_fastest_rt and np.any(np.min(rt, axis=-1) <= ter_lower):
+            raise ValueError(f"rt has a response at or below {ter_lower:g} s, the lowest "
+                             "non-decision time of this posterior's prior: the data are "
+                             "impossible under it")
         return self.sample_encoded(conditions, np.min(rt, axis=-1), n_samples=n_samples,
                                    seed=seed)
 
