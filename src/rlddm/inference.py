@@ -75,7 +75,7 @@ STATISTIC_NAMES: tuple[str, ...] = (
 """Columns of :func:`likelihood_statistics`."""
 
 # ``rlddm train`` with no budget options: 30 epochs x 1,000 batches of 64 (GRU 64 on
-# TensorFlow takes about 31 ms a step on the 2-core reference machine: ~16 minutes),
+# TensorFlow takes about 30 ms a step on the 2-core reference machine: ~15 minutes),
 # stopped after 17 minutes at the latest so that validation ends within 20.
 DEFAULT_TIME_BUDGET = 17 * 60.0
 
