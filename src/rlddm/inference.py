@@ -63,8 +63,12 @@ as direct conditions of the inference network."""
 STATISTICS_GRID: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
 """Learning rates (0.05 to 0.95) at which :func:`likelihood_statistics` replays Q."""
 
-RT_QUANTILES: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
-"""Response-time quantiles per boundary among the ``"q_stats"`` direct conditions."""
+RT_QUANTILES: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+"""Response-time quantiles per boundary among the ``"q_stats"`` direct conditions.
+
+Twelve rather than five (0.1, 0.3, ..., 0.9) brought the amortized posterior means of
+alpha, beta and ter from 0.27 / 0.33 / 0.28 to 0.23 / 0.23 / 0.25 exact-posterior SDs
+of the exact ones (same budget, 196 reference data sets)."""
 
 STATISTIC_NAMES: tuple[str, ...] = (
     tuple(f"{stat}_kappa_{kappa:g}" for stat in ("upper_dq", "dq", "dq2_rt", "dq2")
