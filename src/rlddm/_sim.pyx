@@ -68,6 +68,17 @@ METHOD_EULER = EULER
 METHOD_EXACT = EXACT
 
 
+cdef inline void learn(double *q_values, int chosen, double reward,
+                       double rate) noexcept nogil:
+    """Q-learning update of the chosen arm; a missed trial (choice -1) changes nothing.
+
+    The one update rule of the simulator and of both replays, so replayed Q-values
+    equal simulated ones bit for bit.
+    """
+    if chosen == UPPER or chosen == LOWER:
+        q_values[chosen] = q_values[chosen] + rate * (reward - q_values[chosen])
+
+
 def max_threads():
     """Threads an unrestricted call uses (1 when built without OpenMP)."""
     return rlddm_max_threads()
@@ -154,7 +165,7 @@ cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :
             rt[b, t] = decision_time + ter
             reward[b, t] = experienced
             outcome[b, t, chosen] = experienced
-            q_values[chosen] = q_values[chosen] + kappa * (experienced - q_values[chosen])
+            learn(q_values, chosen, experienced, kappa)
         if record_q:
             q[b, t + 1, 0] = q_values[0]
             q[b, t + 1, 1] = q_values[1]
@@ -232,21 +243,15 @@ def replay_q_differences(const int8_t[:, :] choice, const int8_t[:, :] reward,
     cdef Py_ssize_t b, t, k
     cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
     cdef Py_ssize_t n_rates = learning_rates.shape[0]
-    cdef double q0, q1, rate
-    cdef int chosen
+    cdef double q_values[2]
     with nogil:
         for b in range(n_sets):
             for k in range(n_rates):
-                rate = learning_rates[k]
-                q0 = 0.5
-                q1 = 0.5
+                q_values[0] = 0.5
+                q_values[1] = 0.5
                 for t in range(n_trials):
-                    out[b, t, k] = q0 - q1
-                    chosen = choice[b, t]
-                    if chosen == UPPER:
-                        q0 = q0 + rate * (reward[b, t] - q0)
-                    elif chosen == LOWER:
-                        q1 = q1 + rate * (reward[b, t] - q1)
+                    out[b, t, k] = q_values[0] - q_values[1]
+                    learn(q_values, choice[b, t], reward[b, t], learning_rates[k])
 
 
 @cython.boundscheck(False)
@@ -263,31 +268,29 @@ def replay_sums(const int8_t[:, :] choice, const int8_t[:, :] reward, const doub
     cdef Py_ssize_t b, t, k
     cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
     cdef Py_ssize_t n_rates = learning_rates.shape[0]
-    cdef double q0, q1, rate, x, upper_sum, total, rt_weighted, squared
+    cdef double q_values[2]
+    cdef double x, upper_sum, total, rt_weighted, squared
     cdef int chosen
     with nogil:
         for b in range(n_sets):
             for k in range(n_rates):
-                rate = learning_rates[k]
-                q0 = 0.5
-                q1 = 0.5
+                q_values[0] = 0.5
+                q_values[1] = 0.5
                 upper_sum = 0.0
                 total = 0.0
                 rt_weighted = 0.0
                 squared = 0.0
                 for t in range(n_trials):
                     chosen = choice[b, t]
-                    x = q0 - q1
+                    if chosen == MISSED:
+                        continue
+                    x = q_values[0] - q_values[1]
                     if chosen == UPPER:
                         upper_sum = upper_sum + x
-                        q0 = q0 + rate * (reward[b, t] - q0)
-                    elif chosen == LOWER:
-                        q1 = q1 + rate * (reward[b, t] - q1)
-                    else:
-                        continue
                     total = total + x
                     squared = squared + x * x
                     rt_weighted = rt_weighted + x * x * rt[b, t]
+                    learn(q_values, chosen, reward[b, t], learning_rates[k])
                 out[b, 0, k] = upper_sum
                 out[b, 1, k] = total
                 out[b, 2, k] = rt_weighted
