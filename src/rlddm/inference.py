@@ -720,12 +720,13 @@ class AmortizedPosterior:
         check_count(n_samples, "n_samples", 1)
         conditions = encode_trials(rt, choice, reward, config.design, config.max_trials,
                                    config.features)
+        fastest_rt = np.min(rt, axis=-1)
         ter_lower = config.priors["ter"].lower
-        if config.ter_below_fastest_rt and np.any(np.min(rt, axis=-1) <= ter_lower):
+        if config.ter_below_fastest_rt and np.any(fastest_rt <= ter_lower):
             raise ValueError(f"rt has a response at or below {ter_lower:g} s, the lowest "
                              "non-decision time of this posterior's prior: the data are "
                              "impossible under it")
-        return self.sample_encoded(conditions, np.min(rt, axis=-1), n_samples=n_samples,
+        return self.sample_encoded(conditions, fastest_rt, n_samples=n_samples,
                                    seed=seed)
 
     def sample_encoded(self, conditions: dict[str, NDArray], fastest_rt: NDArray, *,
