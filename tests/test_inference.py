@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import h5py
+import bayesflow as bf
 import keras
 
 import rlddm
@@ -164,6 +165,7 @@ def test_save_load_gives_same_draws(trained, recwarn):
                            if isinstance(item, h5py.Dataset) else None)
     assert stored and not [name for name in stored if name.startswith("optimizer")]
     assert loaded.config == posterior.config
+    assert isinstance(loaded.approximator.summary_network, inf.SetSummary)  # the default
     data = observed()
     np.testing.assert_allclose(loaded.sample(*data, n_samples=10, seed=7),
                                posterior.sample(*data, n_samples=10, seed=7), rtol=1e-6)
@@ -222,6 +224,8 @@ def test_run_folder_with_other_config_is_refused(trained):
         ({"method": "milstein"}, "method must be one of"),
         ({"features": "raw"}, "features must be one of"),
         ({"ter_below_fastest_rt": 1}, "ter_below_fastest_rt must be True or False"),
+        ({"flow_dropout": 1.0}, r"flow_dropout must be in \[0, 1\), got 1.0"),
+        ({"flow_dropout": -0.1}, "flow_dropout must be in"),
     ],
 )
 def test_bad_configuration_raises(options, message):
@@ -330,9 +334,20 @@ def test_statistics_rt_summaries():
 
 def test_configurations_saved_before_feature_sets_load_as_basic():
     data = inf.InferenceConfig().to_dict()
-    del data["features"], data["ter_below_fastest_rt"]
+    del data["features"], data["ter_below_fastest_rt"], data["flow_dropout"]
     config = inf.InferenceConfig.from_dict(data)
-    assert (config.features, config.ter_below_fastest_rt) == ("basic", False)
+    assert (config.features, config.ter_below_fastest_rt, config.flow_dropout) == \
+        ("basic", False, 0.05)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.05])
+def test_flow_dropout_reaches_the_coupling_subnetworks(rate):
+    approximator = inf.build_approximator(inf.InferenceConfig(flow_dropout=rate))
+    layers = list(approximator.inference_network._flatten_layers())
+    subnets = [layer.dropout for layer in layers if isinstance(layer, bf.networks.MLP)]
+    assert len(subnets) == 12 and set(subnets) == {rate}  # 6 dual couplings x 2 subnets
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in layers) == \
+        (0 if rate == 0 else 12 * 2)  # two hidden layers per subnet
 
 
 @pytest.mark.parametrize("features", ["q_grid", "basic"])
@@ -342,6 +357,30 @@ def test_earlier_feature_sets_still_train_and_sample(tmp_path, features):
     posterior = inf.train(config, tmp_path, verbose=0)
     loaded = inf.AmortizedPosterior.load(tmp_path)
     assert loaded.config.features == features
+    data = observed()
+    np.testing.assert_allclose(loaded.sample(*data, n_samples=5, seed=2),
+                               posterior.sample(*data, n_samples=5, seed=2), rtol=1e-6)
+
+
+def test_set_summary_ignores_trial_order_but_not_response_times():
+    network = inf.SetSummary(summary_dim=4, units=8)
+    rt, choice, reward = observed(n=3, n_trials=25)
+    trials = inf.encode_trials(rt, choice, reward, rlddm.ReversalDesign(), 25)["trials"]
+    summary = keras.ops.convert_to_numpy(network(trials))
+    shuffled = trials[:, np.random.default_rng(1).permutation(25)]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(network(shuffled)), summary,
+                               rtol=1e-5, atol=1e-6)
+    slower = trials.copy()
+    slower[:, 3, 0] += 0.2  # one response 200 ms slower
+    assert np.abs(keras.ops.convert_to_numpy(network(slower)) - summary).max() > 1e-4
+
+
+def test_gru_summary_still_trains_saves_and_loads(tmp_path):
+    config = inf.InferenceConfig(summary_network="gru", min_trials=30, max_trials=30,
+                                 **(TINY | {"epochs": 1}))
+    posterior = inf.train(config, tmp_path, verbose=0)
+    loaded = inf.AmortizedPosterior.load(tmp_path)
+    assert isinstance(loaded.approximator.summary_network, inf.GRUSummary)
     data = observed()
     np.testing.assert_allclose(loaded.sample(*data, n_samples=5, seed=2),
                                posterior.sample(*data, n_samples=5, seed=2), rtol=1e-6)

@@ -56,7 +56,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     options = {name: getattr(args, name) for name in (
         "epochs", "batches_per_epoch", "batch_size", "min_trials", "max_trials", "seed",
         "method", "features", "summary_network", "recurrent_units", "summary_dim",
-        "time_budget")
+        "flow_dropout", "time_budget")
         if getattr(args, name) is not None}
     if args.positive_drift:
         options["priors"] = _positive_drift_priors()
@@ -148,11 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--features", choices=("q_stats", "q_grid", "basic"),
                        help="network input (default q_stats: trials, replayed Q and the "
                             "likelihood's sufficient statistics; see rlddm.inference)")
-    train.add_argument("--summary-network", choices=("gru", "time_series"),
-                       help="summary network over trials (default gru)")
+    train.add_argument("--summary-network", choices=("gru", "set", "time_series"),
+                       help="summary network over trials (default set)")
     train.add_argument("--recurrent-units", type=_positive_int,
-                       help="units of the recurrent layer (default 64)")
+                       help="width of the summary network (default 128)")
     train.add_argument("--summary-dim", type=_positive_int, help="summary size (default 24)")
+    train.add_argument("--flow-dropout", type=float,
+                       help="dropout in the coupling flow's subnetworks (default 0)")
     train.add_argument("--time-budget", type=float,
                        help="stop after this many seconds of training")
     train.add_argument("--backend", choices=("tensorflow", "jax"),

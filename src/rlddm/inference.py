@@ -85,7 +85,7 @@ DEFAULT_TIME_BUDGET = 17 * 60.0
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "approximator.keras"
-SUMMARY_NETWORKS = ("gru", "time_series")
+SUMMARY_NETWORKS = ("gru", "set", "time_series")
 INFERENCE_NETWORKS = ("coupling_flow", "flow_matching")
 
 
@@ -107,12 +107,15 @@ class InferenceConfig:
         inference network :func:`likelihood_statistics` directly; ``"q_grid"`` omits
         the statistics and ``"basic"`` the replayed Q too. Models saved before the
         feature sets existed used ``"basic"``.
-    summary_network : {"gru", "time_series"}
-        A small GRU (:class:`GRUSummary`) or BayesFlow's ``TimeSeriesNetwork``.
+    summary_network : {"set", "gru", "time_series"}
+        A permutation-invariant set network (:class:`SetSummary`, the default), a small
+        GRU (:class:`GRUSummary`, the default of models saved before the set network) or
+        BayesFlow's ``TimeSeriesNetwork``.
     summary_dim : int
         Size of the learned summary.
     recurrent_units : int
-        Units of the recurrent layer(s).
+        Width of the summary network: hidden layers of the set network, units of the
+        GRU or of the ``TimeSeriesNetwork``'s recurrent layer.
     inference_network : {"coupling_flow", "flow_matching"}
         BayesFlow inference network.
     epochs, batches_per_epoch, batch_size : int
@@ -136,6 +139,10 @@ class InferenceConfig:
         exact posterior of ter is a few milliseconds wide just below the fastest
         response; on the prior's scale a flow draws it several times too wide. Models
         saved before this option existed used ``False``.
+    flow_dropout : float
+        Dropout rate in the coupling flow's subnetworks. Online training never sees a
+        data set twice, so there is nothing to regularise against; models saved before
+        this option existed used BayesFlow's default, 0.05.
     """
 
     priors: Priors = field(default_factory=Priors.default)
@@ -143,9 +150,9 @@ class InferenceConfig:
     min_trials: int = 60
     max_trials: int = 60
     features: str = "q_stats"
-    summary_network: str = "gru"
+    summary_network: str = "set"
     summary_dim: int = 24
-    recurrent_units: int = 64
+    recurrent_units: int = 128
     inference_network: str = "coupling_flow"
     epochs: int = 30
     batches_per_epoch: int = 1000
@@ -157,6 +164,7 @@ class InferenceConfig:
     dt: float = 0.01
     max_steps: int = 900
     ter_below_fastest_rt: bool = True
+    flow_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.priors, Priors):
@@ -192,6 +200,8 @@ class InferenceConfig:
         if not isinstance(self.ter_below_fastest_rt, bool):
             raise ValueError(f"ter_below_fastest_rt must be True or False, "
                              f"got {self.ter_below_fastest_rt!r}")
+        if not (isinstance(self.flow_dropout, (int, float)) and 0 <= self.flow_dropout < 1):
+            raise ValueError(f"flow_dropout must be in [0, 1), got {self.flow_dropout!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description."""
@@ -207,7 +217,8 @@ class InferenceConfig:
         if unknown:
             raise ValueError(f"unknown configuration keys {sorted(unknown)}")
         # keys missing from configurations written before these options existed
-        values = {"features": "basic", "ter_below_fastest_rt": False} | dict(data)
+        values = {"features": "basic", "ter_below_fastest_rt": False,
+                  "flow_dropout": 0.05} | dict(data)
         if "priors" in values:
             values["priors"] = Priors.from_dict(values["priors"])
         if "design" in values:
@@ -308,19 +319,25 @@ def likelihood_statistics(rt: NDArray, choice: NDArray, reward: NDArray) -> NDAr
         raise ValueError("choice and reward must be 0 or 1 (answered trials only)")
     if not np.all(np.isfinite(rt) & (rt > 0)):
         raise ValueError("rt must be finite and > 0")
-    choice = np.ascontiguousarray(choice, dtype=np.int8)
+    return _likelihood_statistics(rt, np.asarray(choice, dtype=np.int8),
+                                  np.asarray(reward, dtype=np.int8))
+
+
+def _likelihood_statistics(rt: NDArray[np.float64], choice: NDArray[np.int8],
+                           reward: NDArray[np.int8]) -> NDArray[np.float64]:
+    """:func:`likelihood_statistics` without the input checks (for valid simulations)."""
+    choice = np.ascontiguousarray(choice)
     sums = np.empty((choice.shape[0], 4, len(STATISTICS_GRID)))
-    _sim.replay_sums(choice, np.ascontiguousarray(reward, dtype=np.int8),
-                     np.ascontiguousarray(rt, dtype=np.float64),
+    _sim.replay_sums(choice, np.ascontiguousarray(reward), np.ascontiguousarray(rt),
                      np.asarray(STATISTICS_GRID, dtype=np.float64), sums)
     per_rate = sums.reshape(choice.shape[0], -1) / choice.shape[1]
     upper = choice == 0
-    overall = _row_quantiles(rt, np.ones(rt.shape, dtype=bool))
     by_boundary = []
     for reached in (upper, ~upper):
         quantiles = _row_quantiles(rt, reached)
         never = ~reached.any(axis=1)
-        quantiles[never] = overall[never]
+        if never.any():  # a boundary never reached: the quantiles of all responses
+            quantiles[never] = _row_quantiles(rt[never], np.ones(rt[never].shape, dtype=bool))
         by_boundary.append(quantiles)
     return np.concatenate([per_rate, upper.mean(axis=1, keepdims=True),
                            rt.min(axis=1, keepdims=True)] + by_boundary, axis=1)
@@ -427,13 +444,22 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
         row, trial = np.argwhere(bad)[0]
         raise ValueError(f"rt must be finite and > 0, got {rt[row, trial]!r} "
                          f"at row {row}, trial {trial}")
+    if features not in FEATURE_SETS:
+        raise ValueError(f"features must be one of {tuple(FEATURE_SETS)}, got {features!r}")
+    return _encode_trials(rt, choice.astype(np.int8), reward.astype(np.int8), design,
+                          max_trials, features)
+
+
+def _encode_trials(rt: NDArray[np.float64], choice: NDArray[np.int8], reward: NDArray[np.int8],
+                   design: ReversalDesign, max_trials: int,
+                   features: str) -> dict[str, NDArray[np.float32]]:
+    """:func:`encode_trials` without the input checks (for valid simulations)."""
+    n_trials = rt.shape[1]
     signed_choice = 1.0 - 2.0 * choice
     signed_reward = 2.0 * reward - 1.0
     position = np.broadcast_to(np.arange(n_trials) / max_trials, rt.shape)
     period = design.reversal_every if design.reversal_every > 0 else max_trials
     phase = np.broadcast_to(design.reversal_phase(n_trials) / period, rt.shape)
-    if features not in FEATURE_SETS:
-        raise ValueError(f"features must be one of {tuple(FEATURE_SETS)}, got {features!r}")
     columns = [rt, signed_choice, signed_reward, signed_choice * signed_reward, position, phase]
     if features != "basic":
         columns += list(np.moveaxis(replayed_q_differences(choice, reward), -1, 0))
@@ -442,7 +468,7 @@ def encode_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, design: R
         "n_trials": np.full((rt.shape[0], 1), math.sqrt(n_trials / max_trials), dtype=np.float32),
     }
     if features == "q_stats":
-        encoded["statistics"] = likelihood_statistics(rt, choice, reward).astype(np.float32)
+        encoded["statistics"] = _likelihood_statistics(rt, choice, reward).astype(np.float32)
     return encoded
 
 
@@ -502,12 +528,16 @@ class RLDDMSimulator(bf.simulators.Simulator):
         # one thread: on 2 busy cores OpenMP's second thread made a batch 3x slower, not 2x faster
         result = simulate(theta, outcomes, dt=config.dt, max_steps=config.max_steps,
                           seed=self.rng, n_threads=1, method=config.method)
+        if (result.choice < 0).any():  # possible only with absurd priors: refuse, as encode_trials
+            raise ValueError("a simulated trial stayed unanswered after every retry; "
+                             "the priors allow boundaries no walk reaches")
         data = {name: theta[:, i:i + 1] for i, name in enumerate(config.priors.names)}
         if config.ter_below_fastest_rt:
             data[TER_NETWORK_NAME] = ter_to_network(data["ter"], result.rt.min(axis=1)[:, None],
                                                     config.priors)
-        data.update(encode_trials(result.rt, result.choice, result.reward, config.design,
-                                  config.max_trials, config.features))
+        # the simulator's output is valid by construction: skip encode_trials' checks
+        data.update(_encode_trials(result.rt, result.choice, result.reward, config.design,
+                                   config.max_trials, config.features))
         self.seconds += time.perf_counter() - start
         return data
 
@@ -545,6 +575,50 @@ class GRUSummary(bf.networks.SummaryNetwork):
     def call(self, x: Any, training: bool = False, **kwargs: Any) -> Any:
         """Summaries of shape (B, summary_dim) from trials of shape (B, T, features)."""
         return self.projector(self.hidden(self.recurrent(x, training=training)))
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"summary_dim": self.summary_dim, "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="rlddm")
+class SetSummary(bf.networks.SummaryNetwork):
+    """A permutation-invariant summary: per-trial MLP -> mean over trials -> MLP.
+
+    Given the statistics of :func:`likelihood_statistics`, which carry the order of
+    the trials (through the replayed Q), what the likelihood still needs is a sum over
+    trials of a function of each trial's response time and choice (the drift-free
+    Wiener term). This network has that form (a deep set, Zaheer et al. 2017). Each
+    trial's embedding also sees its response time minus the data set's fastest one,
+    since the drift-free term depends on ``rt - ter`` and ter lies just below the
+    fastest response.
+
+    Parameters
+    ----------
+    summary_dim : int
+        Size of the summary.
+    units : int
+        Width of the per-trial and pooled hidden layers.
+    **kwargs
+        Passed to ``bayesflow.networks.SummaryNetwork`` (name, dtype, trainable).
+    """
+
+    def __init__(self, summary_dim: int = 24, units: int = 64, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.summary_dim = check_count(summary_dim, "summary_dim", 1)
+        self.units = check_count(units, "units", 1)
+        self.embedding = [keras.layers.Dense(self.units, activation="silu") for _ in range(3)]
+        self.hidden = keras.layers.Dense(self.units, activation="silu")
+        self.projector = keras.layers.Dense(self.summary_dim)
+
+    def call(self, x: Any, training: bool = False, **kwargs: Any) -> Any:
+        """Summaries of shape (B, summary_dim) from trials of shape (B, T, features)."""
+        ops = keras.ops
+        rt = x[..., :1]  # the first per-trial column is the response time
+        since_fastest = rt - ops.min(rt, axis=1, keepdims=True)
+        h = ops.concatenate([x, since_fastest, ops.log(since_fastest + 0.01)], axis=-1)
+        for layer in self.embedding:
+            h = layer(h)
+        return self.projector(self.hidden(ops.mean(h, axis=1)))
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"summary_dim": self.summary_dim, "units": self.units}
@@ -597,11 +671,13 @@ def build_approximator(config: InferenceConfig) -> bf.ContinuousApproximator:
     """
     if config.summary_network == "gru":
         summary = GRUSummary(summary_dim=config.summary_dim, units=config.recurrent_units)
+    elif config.summary_network == "set":
+        summary = SetSummary(summary_dim=config.summary_dim, units=config.recurrent_units)
     else:
         summary = bf.networks.TimeSeriesNetwork(summary_dim=config.summary_dim,
                                                 recurrent_dim=config.recurrent_units)
     if config.inference_network == "coupling_flow":
-        inference = bf.networks.CouplingFlow()
+        inference = bf.networks.CouplingFlow(subnet_kwargs={"dropout": config.flow_dropout})
     else:
         inference = bf.networks.FlowMatching()
     standardize = ["inference_variables"]
