@@ -332,6 +332,23 @@ def test_statistics_rt_summaries():
             np.testing.assert_allclose(got[row], np.quantile(values, inf.RT_QUANTILES))
 
 
+def test_boundary_quantiles_equal_numpys_on_random_rows():
+    """Rows with 0, 1, 2, ... or all trials at a boundary; one sort serves both boundaries."""
+    rng = np.random.default_rng(3)
+    rt = rng.uniform(0.2, 3.0, size=(400, 30))
+    choice = (rng.uniform(size=(400, 30)) < rng.uniform(-0.2, 1.2, size=(400, 1))).astype(int)
+    assert (choice.sum(axis=1) == 0).any() and (choice.sum(axis=1) == 30).any()
+    statistics = inf.likelihood_statistics(rt, choice, np.zeros_like(choice))
+    first = inf.STATISTIC_NAMES.index("rt_upper_q0")
+    quantiles = statistics[:, first:].reshape(400, 2, len(inf.RT_QUANTILES))
+    for row in range(400):
+        for side in (0, 1):
+            reached = choice[row] == side
+            values = rt[row, reached] if reached.any() else rt[row]
+            np.testing.assert_allclose(quantiles[row, side], np.quantile(values, inf.RT_QUANTILES),
+                                       rtol=0, atol=1e-14)
+
+
 def test_configurations_saved_before_feature_sets_load_as_basic():
     data = inf.InferenceConfig().to_dict()
     del data["features"], data["ter_below_fastest_rt"], data["flow_dropout"]

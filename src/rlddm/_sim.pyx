@@ -8,6 +8,7 @@ Python entry point is ``rlddm.simulate``. Functions here trust their inputs.
 cimport cython
 from cython.parallel cimport prange
 from libc.math cimport NAN, sqrt
+from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int32_t, uint64_t
 from numpy.random cimport bitgen_t
 
@@ -256,42 +257,50 @@ def replay_q_differences(const int8_t[:, :] choice, const int8_t[:, :] reward,
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def replay_sums(const int8_t[:, :] choice, const int8_t[:, :] reward, const double[:, :] rt,
-                const double[::1] learning_rates, double[:, :, ::1] out):
+def replay_sums(const int8_t[:, ::1] choice, const int8_t[:, ::1] reward,
+                const double[:, ::1] rt, const double[::1] learning_rates,
+                double[:, :, ::1] out):
     """Trial sums of the replayed ``x = Q0 - Q1`` at each learning rate, in one pass.
 
     ``out[b, 0, k]`` = sum of x over upper-boundary choices (choice 0), ``out[b, 1, k]``
     = sum of x, ``out[b, 2, k]`` = sum of x**2 * rt and ``out[b, 3, k]`` = sum of x**2,
     with x replayed as in :func:`replay_q_differences` (missed trials, choice -1, are
-    left out of the sums and leave Q unchanged).
+    left out of the sums and leave Q unchanged). The learning rates are the inner loop:
+    their replays are independent, so the CPU runs them side by side instead of
+    waiting on one replay's chain of updates.
     """
     cdef Py_ssize_t b, t, k
     cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
     cdef Py_ssize_t n_rates = learning_rates.shape[0]
-    cdef double q_values[2]
-    cdef double x, upper_sum, total, rt_weighted, squared
-    cdef int chosen
-    with nogil:
-        for b in range(n_sets):
-            for k in range(n_rates):
-                q_values[0] = 0.5
-                q_values[1] = 0.5
-                upper_sum = 0.0
-                total = 0.0
-                rt_weighted = 0.0
-                squared = 0.0
+    cdef double x, squared, response_time
+    cdef int chosen, outcome
+    cdef double *q_values = <double *> malloc(2 * max(n_rates, 1) * sizeof(double))
+    if q_values == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for b in range(n_sets):
+                for k in range(n_rates):
+                    q_values[2 * k] = 0.5
+                    q_values[2 * k + 1] = 0.5
+                    out[b, 0, k] = 0.0
+                    out[b, 1, k] = 0.0
+                    out[b, 2, k] = 0.0
+                    out[b, 3, k] = 0.0
                 for t in range(n_trials):
                     chosen = choice[b, t]
                     if chosen == MISSED:
                         continue
-                    x = q_values[0] - q_values[1]
-                    if chosen == UPPER:
-                        upper_sum = upper_sum + x
-                    total = total + x
-                    squared = squared + x * x
-                    rt_weighted = rt_weighted + x * x * rt[b, t]
-                    learn(q_values, chosen, reward[b, t], learning_rates[k])
-                out[b, 0, k] = upper_sum
-                out[b, 1, k] = total
-                out[b, 2, k] = rt_weighted
-                out[b, 3, k] = squared
+                    outcome = reward[b, t]
+                    response_time = rt[b, t]
+                    for k in range(n_rates):
+                        x = q_values[2 * k] - q_values[2 * k + 1]
+                        if chosen == UPPER:
+                            out[b, 0, k] = out[b, 0, k] + x
+                        out[b, 1, k] = out[b, 1, k] + x
+                        squared = x * x
+                        out[b, 2, k] = out[b, 2, k] + squared * response_time
+                        out[b, 3, k] = out[b, 3, k] + squared
+                        learn(&q_values[2 * k], chosen, outcome, learning_rates[k])
+    finally:
+        free(q_values)

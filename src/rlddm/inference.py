@@ -257,22 +257,41 @@ def replayed_q_differences(choice: ArrayLike, reward: ArrayLike,
     return out
 
 
-def _row_quantiles(values: NDArray, included: NDArray) -> NDArray[np.float64]:
-    """:data:`RT_QUANTILES` of each row's included values (NumPy's linear method).
-
-    Rows without included values give NaN. Vectorised, unlike ``np.nanquantile``.
-    """
-    ordered = np.sort(np.where(included, values, np.inf), axis=1)
-    count = included.sum(axis=1)
+def _sorted_quantiles(ordered: NDArray, start: NDArray, count: NDArray) -> NDArray[np.float64]:
+    """:data:`RT_QUANTILES` (NumPy's linear method) of ``ordered[b, start[b]:start[b] + count[b]]``,
+    a sorted stretch of each row; rows with ``count`` 0 give garbage (callers replace them)."""
     last = np.maximum(count - 1, 0)[:, None]
     position = np.asarray(RT_QUANTILES)[None, :] * last
     below = np.floor(position).astype(np.intp)
-    low = np.take_along_axis(ordered, below, axis=1)
-    high = np.take_along_axis(ordered, np.minimum(below + 1, last), axis=1)
-    with np.errstate(invalid="ignore"):  # inf - inf in rows without values
-        quantiles = low + (position - below) * (high - low)
-    quantiles[count == 0] = np.nan
-    return quantiles
+    end = ordered.shape[1] - 1  # keeps empty stretches' indices in range
+    low = np.take_along_axis(ordered, np.minimum(start[:, None] + below, end), axis=1)
+    high = np.take_along_axis(ordered, np.minimum(start[:, None] + np.minimum(below + 1, last),
+                                                  end), axis=1)
+    return low + (position - below) * (high - low)
+
+
+def _boundary_quantiles(rt: NDArray[np.float64], upper: NDArray[np.bool_]) -> list[NDArray]:
+    """:data:`RT_QUANTILES` of each row's upper- and lower-boundary response times.
+
+    One sort serves both boundaries: lower-boundary times are shifted past every
+    upper-boundary one (and back after, exact to a few 1e-16 s). A boundary that a row
+    never reached gets the quantiles of all its responses. Vectorised, unlike
+    ``np.nanquantile``.
+    """
+    n_sets, n_trials = rt.shape
+    shift = float(rt.max()) + 1.0
+    ordered = np.sort(np.where(upper, rt, rt + shift), axis=1)
+    n_upper = upper.sum(axis=1)
+    zeros = np.zeros(n_sets, dtype=np.intp)
+    upper_quantiles = _sorted_quantiles(ordered, zeros, n_upper)
+    lower_quantiles = _sorted_quantiles(ordered, n_upper, n_trials - n_upper) - shift
+    one_sided = (n_upper == 0) | (n_upper == n_trials)
+    if one_sided.any():
+        everything = _sorted_quantiles(np.sort(rt[one_sided], axis=1), zeros[one_sided],
+                                       np.full(int(one_sided.sum()), n_trials))
+        upper_quantiles[n_upper == 0] = everything[n_upper[one_sided] == 0]
+        lower_quantiles[n_upper == n_trials] = everything[n_upper[one_sided] == n_trials]
+    return [upper_quantiles, lower_quantiles]
 
 
 def likelihood_statistics(rt: NDArray, choice: NDArray, reward: NDArray) -> NDArray[np.float64]:
@@ -332,15 +351,9 @@ def _likelihood_statistics(rt: NDArray[np.float64], choice: NDArray[np.int8],
                      np.asarray(STATISTICS_GRID, dtype=np.float64), sums)
     per_rate = sums.reshape(choice.shape[0], -1) / choice.shape[1]
     upper = choice == 0
-    by_boundary = []
-    for reached in (upper, ~upper):
-        quantiles = _row_quantiles(rt, reached)
-        never = ~reached.any(axis=1)
-        if never.any():  # a boundary never reached: the quantiles of all responses
-            quantiles[never] = _row_quantiles(rt[never], np.ones(rt[never].shape, dtype=bool))
-        by_boundary.append(quantiles)
     return np.concatenate([per_rate, upper.mean(axis=1, keepdims=True),
-                           rt.min(axis=1, keepdims=True)] + by_boundary, axis=1)
+                           rt.min(axis=1, keepdims=True)] + _boundary_quantiles(rt, upper),
+                          axis=1)
 
 
 TER_NETWORK_NAME = "ter_below_fastest_rt"
