@@ -205,6 +205,18 @@ def test_resume_after_interruption(tmp_path):
     assert not (tmp_path / "backup").exists()
 
 
+def test_rerun_on_a_finished_run_trains_nothing(trained):
+    posterior, directory, _ = trained
+    model_bytes = (directory / "approximator.keras").read_bytes()
+    counter = StepCounter()
+    again = inf.train(posterior.config, directory, verbose=0, callbacks=[counter])
+    assert counter.steps == 0
+    assert (directory / "approximator.keras").read_bytes() == model_bytes
+    data = observed()
+    np.testing.assert_allclose(again.sample(*data, n_samples=5, seed=3),
+                               posterior.sample(*data, n_samples=5, seed=3), rtol=1e-6)
+
+
 def test_run_folder_with_other_config_is_refused(trained):
     _, directory, _ = trained
     with pytest.raises(ValueError, match="another configuration"):

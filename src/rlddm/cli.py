@@ -67,6 +67,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"rlddm train: backend {inference.keras.backend.backend()}, {config.epochs} epochs x "
           f"{config.batches_per_epoch} batches of {config.batch_size}, trials "
           f"{config.min_trials}-{config.max_trials}, method {config.method}, run folder {args.out}")
+    if (Path(args.out) / inference.MODEL_FILE).exists():
+        print(f"{args.out} holds a finished training of this configuration: nothing to train")
     posterior = inference.train(config, args.out)
     timing = json.loads((Path(args.out) / "timing.json").read_text())
     print(f"trained {timing['steps']} steps in {timing['train_seconds']:.0f} s; simulation took "

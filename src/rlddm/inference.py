@@ -891,6 +891,9 @@ def train(config: InferenceConfig, directory: str | os.PathLike, *, verbose: int
           callbacks: list[keras.callbacks.Callback] | None = None) -> AmortizedPosterior:
     """Train online, checkpointing every epoch; rerun with the same directory to resume.
 
+    Rerunning on a finished run folder (one with ``approximator.keras``) trains nothing
+    and returns the trained posterior.
+
     Parameters
     ----------
     config : InferenceConfig
@@ -920,6 +923,8 @@ def train(config: InferenceConfig, directory: str | os.PathLike, *, verbose: int
         if previous != json.loads(json.dumps(config.to_dict())):
             raise ValueError(f"{directory} holds a run with another configuration; "
                              "use a new directory or the same configuration to resume")
+        if (directory / MODEL_FILE).exists():  # finished: resuming it leaves nothing to do
+            return AmortizedPosterior.load(directory)
     config_path.write_text(json.dumps({"config": config.to_dict(),
                                        "backend": keras.backend.backend()}, indent=2))
     simulator = RLDDMSimulator(config)
