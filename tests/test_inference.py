@@ -238,6 +238,7 @@ def test_run_folder_with_other_config_is_refused(trained):
         ({"ter_below_fastest_rt": 1}, "ter_below_fastest_rt must be True or False"),
         ({"flow_dropout": 1.0}, r"flow_dropout must be in \[0, 1\), got 1.0"),
         ({"flow_dropout": -0.1}, "flow_dropout must be in"),
+        ({"flow_dropout": False}, "flow_dropout must be in"),
     ],
 )
 def test_bad_configuration_raises(options, message):

@@ -140,9 +140,9 @@ class InferenceConfig:
         response; on the prior's scale a flow draws it several times too wide. Models
         saved before this option existed used ``False``.
     flow_dropout : float
-        Dropout rate in the coupling flow's subnetworks. Online training never sees a
-        data set twice, so there is nothing to regularise against; models saved before
-        this option existed used BayesFlow's default, 0.05.
+        Dropout rate in the coupling flow's subnetworks (unused by flow matching).
+        Online training never sees a data set twice, so there is nothing to regularise
+        against; models saved before this option existed used BayesFlow's default, 0.05.
     """
 
     priors: Priors = field(default_factory=Priors.default)
@@ -200,7 +200,8 @@ class InferenceConfig:
         if not isinstance(self.ter_below_fastest_rt, bool):
             raise ValueError(f"ter_below_fastest_rt must be True or False, "
                              f"got {self.ter_below_fastest_rt!r}")
-        if not (isinstance(self.flow_dropout, (int, float)) and 0 <= self.flow_dropout < 1):
+        if isinstance(self.flow_dropout, bool) or not (
+                isinstance(self.flow_dropout, (int, float)) and 0 <= self.flow_dropout < 1):
             raise ValueError(f"flow_dropout must be in [0, 1), got {self.flow_dropout!r}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,8 +259,11 @@ def replayed_q_differences(choice: ArrayLike, reward: ArrayLike,
 
 
 def _sorted_quantiles(ordered: NDArray, start: NDArray, count: NDArray) -> NDArray[np.float64]:
-    """:data:`RT_QUANTILES` (NumPy's linear method) of ``ordered[b, start[b]:start[b] + count[b]]``,
-    a sorted stretch of each row; rows with ``count`` 0 give garbage (callers replace them)."""
+    """:data:`RT_QUANTILES` (NumPy's linear method) of a sorted stretch of each row.
+
+    The stretch of row ``b`` is ``ordered[b, start[b]:start[b] + count[b]]``; rows with
+    ``count`` 0 give meaningless values, which callers replace.
+    """
     last = np.maximum(count - 1, 0)[:, None]
     position = np.asarray(RT_QUANTILES)[None, :] * last
     below = np.floor(position).astype(np.intp)
@@ -274,7 +278,7 @@ def _boundary_quantiles(rt: NDArray[np.float64], upper: NDArray[np.bool_]) -> li
     """:data:`RT_QUANTILES` of each row's upper- and lower-boundary response times.
 
     One sort serves both boundaries: lower-boundary times are shifted past every
-    upper-boundary one (and back after, exact to a few 1e-16 s). A boundary that a row
+    upper-boundary one (and back after, exact to about 1e-15 s). A boundary that a row
     never reached gets the quantiles of all its responses. Vectorised, unlike
     ``np.nanquantile``.
     """
