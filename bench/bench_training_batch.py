@@ -1,8 +1,9 @@
 """What one online-training batch costs outside the network: priors, design, simulation, encoding.
 
 ``pytest bench/bench_training_batch.py --benchmark-only``. Compare the minimum with the
-network's step time (about 30 ms for the default GRU on TensorFlow, 2 cores): their ratio
-is the simulation share that ``rlddm train`` reports in ``timing.json``.
+network's step time (about 22 ms for the default set network on TensorFlow, 2 cores): their
+ratio, about doubled by TensorFlow's threads sharing the cores during training, is the
+simulation share that ``rlddm train`` reports in ``timing.json``.
 """
 
 import pytest
