@@ -13,7 +13,7 @@ from scipy import special, stats
 
 from ._checks import check_count
 from ._seeding import SeedLike
-from .parameters import PARAMETER_NAMES, PARAMETERS
+from .parameters import PARAMETER_TABLE, PARAMETERS, Parameter
 
 # Names of each family's shape arguments, in the order they are stored.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -250,13 +250,17 @@ class Prior:
 
 
 class Priors:
-    """The joint prior: one independent :class:`Prior` per parameter, in ``PARAMETER_NAMES`` order.
+    """The joint prior: one independent :class:`Prior` per parameter, in column order.
 
     Parameters
     ----------
     priors : mapping of str to Prior
-        One prior for each name in ``PARAMETER_NAMES``. Each prior's support must lie
-        inside the parameter's support (``rlddm.parameters.PARAMETERS``).
+        One prior for each parameter of ``parameters``. Each prior's support must lie
+        inside the parameter's support.
+    parameters : tuple of Parameter, optional
+        The columns, in order: a model's free parameters
+        (:meth:`rlddm.model.ModelSpec.priors` passes them); the default model's five
+        (``rlddm.parameters.PARAMETERS``) if omitted.
 
     Raises
     ------
@@ -274,17 +278,21 @@ class Priors:
     (3, 5)
     """
 
-    def __init__(self, priors: Mapping[str, Prior]) -> None:
+    def __init__(self, priors: Mapping[str, Prior], *,
+                 parameters: tuple[Parameter, ...] | None = None) -> None:
         if not isinstance(priors, Mapping):
             raise ValueError(f"priors must be a mapping of parameter name to Prior, got {priors!r}")
-        missing = [name for name in PARAMETER_NAMES if name not in priors]
-        unknown = [name for name in priors if name not in PARAMETER_NAMES]
+        parameters = PARAMETERS if parameters is None else tuple(parameters)
+        names = [parameter.name for parameter in parameters]
+        missing = [name for name in names if name not in priors]
+        unknown = [name for name in priors if name not in names]
         if missing or unknown:
             raise ValueError(
-                f"priors must name exactly {list(PARAMETER_NAMES)}, "
+                f"priors must name exactly {names}, "
                 f"got missing {missing} and unknown {unknown}"
             )
-        for parameter in PARAMETERS:
+        self.parameters = parameters
+        for parameter in parameters:
             prior = priors[parameter.name]
             if not isinstance(prior, Prior):
                 raise ValueError(f"priors[{parameter.name!r}] must be a Prior, got {prior!r}")
@@ -293,7 +301,7 @@ class Priors:
                     f"the prior of {parameter.name} has support [{prior.lower:g}, {prior.upper:g}] "
                     f"outside the parameter's support {parameter.support_text()}"
                 )
-        self._priors: dict[str, Prior] = {name: priors[name] for name in PARAMETER_NAMES}
+        self._priors: dict[str, Prior] = {name: priors[name] for name in names}
 
     @classmethod
     def default(cls) -> Priors:
@@ -308,7 +316,7 @@ class Priors:
 
     def replace(self, **priors: Prior) -> Priors:
         """A copy with the named parameters' priors replaced."""
-        return Priors(self._priors | priors)
+        return Priors(self._priors | priors, parameters=self.parameters)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -469,7 +477,12 @@ class Priors:
         """Rebuild priors written by :meth:`to_dict`."""
         if not isinstance(data, Mapping):
             raise ValueError(f"priors data must be a mapping, got {data!r}")
-        return cls({name: Prior.from_dict(entry) for name, entry in data.items()})
+        unknown = [name for name in data if name not in PARAMETER_TABLE]
+        if unknown:
+            raise ValueError(f"priors data name unknown parameters {unknown}; known are "
+                             f"{list(PARAMETER_TABLE)}")
+        return cls({name: Prior.from_dict(entry) for name, entry in data.items()},
+                   parameters=tuple(PARAMETER_TABLE[name] for name in data))
 
 
 DEFAULT_PRIORS: Priors = Priors.default()
