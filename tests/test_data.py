@@ -1,4 +1,7 @@
-"""Trial tables: layouts and their choice coding, validation messages, simulate -> CSV -> read."""
+"""Trial tables: layouts and their choice coding, options and conditions, validation messages,
+simulate -> CSV -> read."""
+
+import gzip
 
 import numpy as np
 import pandas as pd
@@ -6,6 +9,8 @@ import pytest
 
 from rlddm.data import (LAYOUTS, DataError, Layout, TrialData, read_trials,
                         simulate_participants, write_trials)
+
+ARRAYS = ("offsets", "trial", "rt", "choice", "reward", "options")
 
 THETA = np.array([[2.0, 1.0, 0.5, 0.3, 0.4],
                   [-1.0, 1.5, 0.6, 0.2, 0.7],
@@ -33,6 +38,14 @@ def write_csv(tmp_path, frame: pd.DataFrame, name: str = "trials.csv"):
     return path
 
 
+def assert_same_trials(actual: TrialData, expected: TrialData) -> None:
+    assert actual.participants == expected.participants
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(actual, name), getattr(expected, name))
+    assert actual.option_labels == expected.option_labels
+    assert actual.conditions == expected.conditions
+
+
 # ---------------------------------------------------------------------------------------
 # round trip
 
@@ -47,11 +60,12 @@ def test_simulate_write_read_round_trip(tmp_path):
     path = write_trials(trials, tmp_path / "sim.csv")
     from_file = read_trials(path)
     assert from_file.participants == from_frame.participants == (1, 2, 3)
-    for name in ("offsets", "trial", "rt", "choice", "reward"):
-        np.testing.assert_array_equal(getattr(from_file, name), getattr(from_frame, name))
+    assert_same_trials(from_file, from_frame)
     np.testing.assert_array_equal(from_file.rt, trials["rt"].to_numpy())  # bit for bit
     np.testing.assert_array_equal(from_file.choice, trials["choice"].to_numpy())
-    assert from_file.choice.dtype == np.int8 and from_file.reward.dtype == np.int8
+    assert from_file.choice.dtype == np.int8 and from_file.reward.dtype == np.float64
+    assert from_file.options.dtype == np.int32 and from_file.option_labels == ((0, 1),) * 3
+    np.testing.assert_array_equal(from_file.options, np.tile([0, 1], (120, 1)))
     # writing the validated data again gives the same file
     again = write_trials(from_file, tmp_path / "again.csv")
     assert again.read_text() == path.read_text()
@@ -164,15 +178,19 @@ def test_hddm_layout_response_1_is_the_upper_boundary():
     assert data.participants == (3,)
 
 
-def test_hddm_layout_rejects_several_conditions_per_participant():
+def test_hddm_split_by_conditions_keep_separate_options():
+    """Issue 11 changed this: several split_by values were rejected, now each is a pair."""
     frame = pd.DataFrame({
         "subj_idx": [1, 1, 1, 1], "response": [1, 0, 1, 0], "rt": [0.6, 0.8, 0.7, 0.5],
-        "trial": [1, 1, 2, 2], "split_by": [0, 1, 0, 1], "feedback": [1, 0, 0, 1],
+        "trial": [1, 1, 2, 2], "split_by": [1, 0, 1, 0], "feedback": [1, 0, 0, 1],
     })
-    with pytest.raises(DataError, match=r"^index 1, column 'split_by': participant 1 has 2 "
-                                        r"conditions \[0, 1\]") as error:
-        read_trials(frame, layout="hddm")
-    assert error.value.row == 1 and error.value.column == "split_by"
+    data = read_trials(frame, layout="hddm")
+    # split_by 0 presents options 0 and 1, split_by 1 options 2 and 3; response 1 = option 2c
+    np.testing.assert_array_equal(data.options, [[2, 3], [0, 1], [2, 3], [0, 1]])
+    np.testing.assert_array_equal(data.choice, [0, 1, 0, 1])
+    assert data.conditions == ((0, 1),)
+    assert data.option_labels == (("0:upper", "0:lower", "1:upper", "1:lower"),)
+    np.testing.assert_array_equal(data.trial, [1, 1, 2, 2])  # numbered within each condition
 
 
 @pytest.mark.parametrize("lower", [-1, 0])
@@ -267,17 +285,24 @@ def test_empty_file(tmp_path, text):
     ("rt", 2, -0.3, r"^line 4, column 'rt': must be > 0 seconds, got -0.3 \(negative RTs"),
     ("rt", 2, 0.0, r"^line 4, column 'rt': must be > 0 seconds, got 0$"),
     ("rt", 2, -999.0, r"^line 4, column 'rt': .*-999 is HSSM's missing-RT code"),
-    ("rt", 2, 31.0, r"^line 4, column 'rt': must be <= max_rt = 30 seconds, got 31$"),
+    ("rt", 2, 31.0, r"^line 4, column 'rt': must be < max_rt = 30 seconds, got 31$"),
+    ("rt", 2, 30.0, r"^line 4, column 'rt': must be < max_rt = 30 seconds, got 30 \(an RT at "
+                    r"the limit is usually a deadline"),
     ("rt", 2, 650.0, r"^line 4, column 'rt': .*look like milliseconds"),
     ("choice", 4, 2, r"^line 6, column 'choice': must be one of \[0, 1, -1\] .*got 2$"),
     ("choice", 4, "left", r"^line 6, column 'choice': must be a number, got 'left'$"),
-    ("reward", 5, 0.5, r"^line 7, column 'reward': must be 0 or 1, got 0.5$"),
+    ("reward", 5, "inf", r"^line 7, column 'reward': must be a finite number, got inf$"),
+    ("reward", 5, "-inf", r"^line 7, column 'reward': must be a finite number, got -inf$"),
+    ("reward", 5, "1,5", r"^line 7, column 'reward': must be a number, got '1,5'$"),
     ("reward", 5, None, r"^line 7, column 'reward': is empty"),
     ("trial", 1, 1, r"^line 3, column 'trial': trial 1 repeats within a participant \(after "
                     r"trial 1 at line 2\)"),
     ("trial", 1, 5, r"^line 4, column 'trial': trial 3 goes backwards within a participant "
                     r"\(after trial 5 at line 3\)"),
     ("trial", 1, 1.5, r"^line 3, column 'trial': must be an integer trial number, got 1.5$"),
+    ("trial", 2, 1e19, r"^line 4, column 'trial': must be a trial number of at most 2\*\*53"),
+    ("trial", 2, "10000000000000000003", r"^line 4, column 'trial': must be a trial number of "
+                                          r"at most 2\*\*53"),
     ("participant", 0, None, r"^line 2, column 'participant': is empty"),
 ])
 def test_bad_value_names_line_and_column(tmp_path, column, row, value, message):
@@ -297,7 +322,7 @@ def test_dataframe_errors_name_the_index_label():
 
 def test_errors_count_further_bad_rows(tmp_path):
     frame = rlddm_frame()
-    frame["reward"] = [1, 2, 1, 2, 2, 1]
+    frame["reward"] = [1, np.inf, 1, np.inf, -np.inf, 1]
     with pytest.raises(DataError, match=r"^line 3, .*\(2 more row\(s\) fail this check\)$"):
         read_trials(write_csv(tmp_path, frame))
 
@@ -360,7 +385,7 @@ def test_write_refuses_to_overwrite_and_to_write_invalid_data(tmp_path):
         write_trials(rlddm_frame(), path)
     write_trials(rlddm_frame(), path, overwrite=True)
     with pytest.raises(DataError):
-        write_trials(rlddm_frame(reward=(0, 3)), tmp_path / "bad.csv")
+        write_trials(rlddm_frame(reward=(0, np.inf)), tmp_path / "bad.csv")
     assert not (tmp_path / "bad.csv").exists()
 
 
@@ -373,3 +398,248 @@ def test_write_refuses_to_overwrite_and_to_write_invalid_data(tmp_path):
 def test_bad_simulation_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate_participants(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# presented options and conditions
+
+
+def options_frame(**changes) -> pd.DataFrame:
+    """Two participants presenting labelled options; participant b also has a test trial."""
+    frame = rlddm_frame().assign(option0=["B", "A", "C", "high", "high", "low"],
+                                 option1=["A", "C", "B", "low", "low", "mid"])
+    for column, (row, value) in changes.items():
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+    return frame
+
+
+def test_option_columns_number_options_in_sorted_label_order(tmp_path):
+    data = read_trials(options_frame())
+    a, b = data
+    assert a.option_labels == ("A", "B", "C") and b.option_labels == ("high", "low", "mid")
+    np.testing.assert_array_equal(a.options, [[1, 0], [0, 2], [2, 1]])
+    np.testing.assert_array_equal(b.options, [[0, 1], [0, 1], [1, 2]])
+    np.testing.assert_array_equal(data.n_options, [3, 3])
+    assert data.conditions is None and a.conditions is None
+    # choice 0 picks option0: the chosen option of a's first trial (choice 0) is "B"
+    assert a.option_labels[a.options[0, a.choice[0]]] == "B"
+    assert list(data.summary()["n_options"]) == [3, 3]
+    # the written file keeps the labels and reads back the same
+    path = write_trials(data, tmp_path / "options.csv")
+    assert "option0,option1" in path.read_text().splitlines()[0]
+    assert_same_trials(read_trials(path), data)
+
+
+def test_integer_option_labels_sort_as_numbers(tmp_path):
+    frame = rlddm_frame().assign(option0=[10, 2, 10, 1, 1, 1], option1=[2, 10, 9, 0, 0, 0])
+    data = read_trials(write_csv(tmp_path, frame))
+    assert data.option_labels == ((2, 9, 10), (0, 1))
+    np.testing.assert_array_equal(data.participant("a").options, [[2, 0], [0, 2], [2, 1]])
+
+
+def condition_frame(**columns) -> pd.DataFrame:
+    """Two participants, four trials each, with the given extra columns."""
+    return pd.DataFrame({
+        "participant": ["a"] * 4 + ["b"] * 4,
+        "rt": [0.5, 0.7, 0.6, 0.8, 0.9, 0.4, 1.1, 0.6],
+        "choice": [0, 1, 0, 0, 1, 1, 0, 1],
+        "reward": [1, 0, 1, 1, 0, 1, 1, 0],
+        **columns,
+    })
+
+
+def test_condition_column_gives_each_condition_its_own_pair(tmp_path):
+    # numbered within each condition, as HDDM does
+    frame = condition_frame(condition=["CD", "AB", "CD", "AB", "2", "2", "2", "2"],
+                            trial=[1, 1, 2, 2, 1, 2, 3, 4])
+    data = read_trials(frame)
+    a = data.participant("a")
+    assert a.conditions == ("AB", "CD")
+    assert a.option_labels == ("AB:upper", "AB:lower", "CD:upper", "CD:lower")
+    np.testing.assert_array_equal(a.options, [[2, 3], [0, 1], [2, 3], [0, 1]])
+    assert data.participant("b").option_labels == ("2:upper", "2:lower")
+    path = write_trials(data, tmp_path / "conditions.csv")
+    assert path.read_text().splitlines()[0] == "participant,trial,rt,choice,reward,condition"
+    assert_same_trials(read_trials(path), data)
+
+
+def test_condition_and_option_columns_together(tmp_path):
+    frame = condition_frame(condition=["x", "y", "x", "y", "z", "z", "w", "w"],
+                            option0=["B", "C", "A", "D", "high", "low", "mid", "top"],
+                            option1=["A", "D", "B", "C", "low", "high", "top", "mid"])
+    data = read_trials(frame)
+    a, b = data
+    assert a.option_labels == ("A", "B", "C", "D") and a.conditions == ("x", "y")
+    np.testing.assert_array_equal(a.options, [[1, 0], [2, 3], [0, 1], [3, 2]])
+    # b: condition w (sorted first) presents mid/top -> 0, 1; condition z high/low -> 2, 3
+    assert b.option_labels == ("mid", "top", "high", "low") and b.conditions == ("w", "z")
+    np.testing.assert_array_equal(b.options, [[2, 3], [3, 2], [0, 1], [1, 0]])
+    path = write_trials(data, tmp_path / "both.csv")
+    assert path.read_text().splitlines()[0].endswith("reward,condition,option0,option1")
+    assert_same_trials(read_trials(path), data)
+
+
+def test_trial_without_feedback_needs_option_columns(tmp_path):
+    data = read_trials(options_frame(reward=(5, None)))
+    b = data.participant("b")
+    assert np.isnan(b.reward[2]) and not np.isnan(b.reward[:2]).any()
+    path = write_trials(data, tmp_path / "test_phase.csv")
+    assert path.read_text().splitlines()[-1].endswith(",0,,low,mid")
+    assert_same_trials(read_trials(path), data)
+    # with options 0/1 only the option columns must still be written for the empty reward
+    binary = read_trials(rlddm_frame(reward=(1, None)).assign(option0=0, option1=1))
+    assert_same_trials(read_trials(write_trials(binary, tmp_path / "binary.csv")), binary)
+    with pytest.raises(DataError, match=r"^line 7, column 'reward': is empty .*option0 and "
+                                        r"option1 columns an empty reward marks a trial without"):
+        read_trials(write_csv(tmp_path, rlddm_frame(reward=(5, None))))
+
+
+def test_real_valued_rewards(tmp_path):
+    frame = rlddm_frame().assign(reward=[0.25, -1.5, 3.0, 0.0, 1e-3, 12.75])
+    data = read_trials(write_csv(tmp_path, frame))
+    np.testing.assert_array_equal(data.reward, frame["reward"])
+
+
+@pytest.mark.parametrize("frame, message", [
+    (options_frame(option1=(1, "A")),
+     r"^line 3, column 'option1': names option 'A', as column 'option0' does; a trial presents "
+     r"two different options$"),
+    (options_frame(option0=(4, None)),
+     r"^line 6, column 'option0': is empty; every trial needs the two options it presents$"),
+    (options_frame(option1=(4, "  ")),
+     r"^line 6, column 'option1': is empty"),
+    (options_frame().drop(columns="option1"),
+     r"column 'option0' names one presented option but there is no column 'option1'"),
+    (condition_frame(condition=["x"] * 4 + ["y"] * 4, option0=["B", "A", "A", "B"] + ["u"] * 4,
+                     option1=["A", "C", "B", "A"] + ["v"] * 4),
+     r"^line 3, column 'option0': participant 'a', condition 'x': presents 'A' and 'C', but 'B' "
+     r"and 'A' at line 2; a condition presents one pair"),
+    (condition_frame(condition=["x", "y", "x", "y"] + ["y"] * 4,
+                     option0=["B", "A", "A", "C"] + ["u"] * 4, option1=["A", "C", "B", "A"] + ["v"] * 4),
+     r"^line 3, column 'option0': participant 'a': option 'A' is presented in conditions 'x' "
+     r"and 'y'; conditions present disjoint pairs"),
+    (rlddm_frame().assign(condition=["x", "x", "q", "y", "y", "y"]),
+     r"^line 4, column 'condition': condition 'q' of participant 'a' has a single trial"),
+    (rlddm_frame().assign(condition=["x", None, "x", "y", "y", "y"]),
+     r"^line 3, column 'condition': is empty; every trial needs its condition"),
+])
+def test_inconsistent_options_and_conditions(tmp_path, frame, message):
+    with pytest.raises(DataError, match=message):
+        read_trials(write_csv(tmp_path, frame))
+
+
+def test_hddm_layout_empty_split_by_cell(tmp_path):
+    """Was an IndexError; now the line and column."""
+    path = tmp_path / "hddm.csv"
+    path.write_text("subj_idx,response,rt,trial,split_by,feedback\n"
+                    "1,1,0.6,1,0,1\n1,0,0.7,2,,0\n1,1,0.8,3,0,1\n")
+    with pytest.raises(DataError, match=r"^line 3, column 'split_by': is empty") as error:
+        read_trials(path, layout="hddm")
+    assert error.value.row == 3
+
+
+def test_hddm_selection_task_file(tmp_path):
+    """Invented trials in the shape of HDDM's RL tutorial data (hddm/examples/rlddm_data.csv):
+    trials numbered within each split_by condition, conditions interleaved, gaps where trials
+    were dropped, a participant without one condition, floats in response and feedback, RTs
+    just above 0.2 s, extra columns (cond, q_init)."""
+    path = tmp_path / "rlddm_data.csv"
+    path.write_text(
+        "subj_idx,response,cond,rt,trial,split_by,feedback,q_init\n"
+        "42,0.0,CD,1.1,1.0,1,0.0,0.5\n"
+        "42,1.0,EF,0.8,1.0,2,0.0,0.5\n"
+        "42,1.0,AB,0.6,1.0,0,1.0,0.5\n"
+        "42,1.0,AB,0.7,2.0,0,1.0,0.5\n"
+        "42,0.0,EF,0.9,2.0,2,1.0,0.5\n"
+        "42,1.0,CD,0.5,2.0,1,0.0,0.5\n"
+        "42,1.0,AB,0.4,4.0,0,1.0,0.5\n"
+        "42,0.0,EF,0.201,4.0,2,1.0,0.5\n"
+        "43,1.0,AB,1.9,1.0,0,0.0,0.5\n"
+        "43,1.0,EF,3.7,1.0,2,0.0,0.5\n"
+        "43,0.0,AB,3.3,2.0,0,0.0,0.5\n"
+        "43,0.0,EF,5.2,3.0,2,0.0,0.5\n")
+    data = read_trials(path, layout="hddm")
+    assert data.participants == (42, 43) and list(data.n_trials) == [8, 4]
+    assert data.conditions == ((0, 1, 2), (0, 2))
+    first = data.participant(42)
+    np.testing.assert_array_equal(first.trial, [1, 1, 1, 2, 2, 2, 4, 4])
+    np.testing.assert_array_equal(first.options[:, 0], [2, 4, 0, 0, 4, 2, 0, 4])
+    np.testing.assert_array_equal(first.choice, [1, 0, 0, 0, 1, 0, 0, 1])
+    # participant 43 saw two conditions: they are its options 0..3
+    np.testing.assert_array_equal(data.participant(43).options[:, 0], [0, 2, 0, 2])
+    # a trial number that repeats within a condition is still an error
+    text = path.read_text().replace("42,1.0,AB,0.4,4.0", "42,1.0,AB,0.4,2.0")
+    path.write_text(text)
+    with pytest.raises(DataError, match=r"^line 8, column 'trial': trial 2 repeats within a "
+                                        r"participant's condition \(after trial 2 at line 5\)"):
+        read_trials(path, layout="hddm")
+
+
+def test_unreadable_files_name_the_path(tmp_path):
+    with pytest.raises(DataError, match=r"missing\.csv: no such file"):
+        read_trials(tmp_path / "missing.csv")
+    with pytest.raises(DataError, match=r"is a directory, not a CSV file"):
+        read_trials(tmp_path)
+    plain = tmp_path / "plain.csv.gz"
+    plain.write_text(rlddm_frame().to_csv(index=False))
+    with pytest.raises(DataError, match=r"plain\.csv\.gz could not be read \(a name ending in "
+                                        r"'\.gz' makes pandas decompress"):
+        read_trials(plain)
+    packed = tmp_path / "packed.csv.gz"
+    with gzip.open(packed, "wt") as handle:
+        rlddm_frame().to_csv(handle, index=False)
+    assert read_trials(packed).participants == ("a", "b")
+
+
+def test_rts_at_max_rt_are_refused():
+    frame = rlddm_frame().assign(rt=[2.5] * 6)
+    with pytest.raises(DataError, match=r"^index 0, column 'rt': must be < max_rt = 2.5 seconds, "
+                                        r"got 2.5 \(an RT at the limit .*\(5 more row"):
+        read_trials(frame, max_rt=2.5)
+    assert len(read_trials(frame, max_rt=2.51)) == 2
+
+
+def test_only_missed_responses_names_the_first_line(tmp_path):
+    frame = rlddm_frame().assign(missed=[0, 0, 0, 1, 1, 1])
+    with pytest.raises(DataError, match=r"participant\(s\) 'b' have only missed responses \(the "
+                                        r"first participant's trials start at line 5\)") as error:
+        read_trials(write_csv(tmp_path, frame))
+    assert error.value.row == 5
+
+
+# ---------------------------------------------------------------------------------------
+# simulating other models and designs
+
+
+def test_simulate_selection_design_writes_the_options(tmp_path):
+    trials, truths = simulate_participants(2, design="selection", seed=4)
+    assert list(trials.columns) == ["participant", "trial", "rt", "choice", "reward", "option0",
+                                    "option1"]
+    assert trials.shape[0] == 240
+    assert set(zip(trials["option0"], trials["option1"])) == {("A", "B"), ("C", "D"), ("E", "F")}
+    data = read_trials(write_trials(trials, tmp_path / "selection.csv"))
+    assert data.option_labels == (tuple("ABCDEF"),) * 2
+    assert_same_trials(data, read_trials(trials))
+    counts = trials.groupby(["participant", "option0"]).size()
+    assert (counts == 40).all() and len(counts) == 6  # 40 presentations of each pair
+
+
+def test_simulate_test_phase_without_feedback(tmp_path):
+    trials, _ = simulate_participants(1, design="selection_test", seed=2)
+    assert len(trials) == 168
+    answered = trials["choice"] != -1
+    assert trials["reward"][:120][answered[:120]].notna().all()
+    assert trials["reward"][120:][answered[120:]].isna().all()
+    data = read_trials(write_trials(trials, tmp_path / "test.csv"))
+    assert np.isnan(data.reward[120:][data.choice[120:] != -1]).all()
+    with pytest.raises(ValueError, match="cannot rescale design 'selection_test'"):
+        simulate_participants(1, 100, design="selection_test", seed=2)
+
+
+def test_simulate_another_model():
+    trials, truths = simulate_participants(3, 20, model="dual_lr", seed=1)
+    assert list(truths.columns) == ["participant", "drift", "alpha", "beta", "ter", "kappa_pos",
+                                    "kappa_neg"]
+    with pytest.raises(ValueError, match="dual_lr"):
+        simulate_participants(2, 20, model="dual_lr", theta=THETA[:2])

@@ -1,44 +1,67 @@
 """Real trials in and out: read and validate long-format trial tables, simulate and write them.
 
 A trial table has one row per trial: a participant, the trial's position, the
-response time in seconds, the choice and the reward. :func:`read_trials` reads
-rlddm's own layout and the layouts HDDM's ``HDDMrl`` and HSSM's RLSSM users
-already have, maps their response coding onto rlddm's (choice 0 = arm 0 = upper
-boundary ``alpha``, choice 1 = arm 1 = lower boundary), and checks every value,
-naming the row and column of the first problem. :func:`simulate_participants`
-and :func:`write_trials` produce the same table from known parameters.
+response time in seconds, the choice and the reward, and optionally the two options
+presented. :func:`read_trials` reads rlddm's own layout and the layouts HDDM's
+``HDDMrl`` and HSSM's RLSSM users already have, maps their response coding onto
+rlddm's (choice 0 = the trial's option 0 = upper boundary ``alpha``, choice 1 =
+option 1 = lower boundary), and checks every value, naming the row and column of
+the first problem. :func:`simulate_participants` and :func:`write_trials` produce
+the same table from known parameters and a task design.
 
 Layouts
 -------
 ``"rlddm"``
-    ``participant, trial, rt, choice, reward``; choice 0/1 as above, ``-1`` (or
-    empty) with an empty ``rt`` is a missed response.
+    ``participant, trial, rt, choice, reward`` and optionally ``option0, option1``
+    or ``condition`` (below); choice 0/1 as above, ``-1`` (or empty) with an empty
+    ``rt`` is a missed response.
 ``"hddm"`` (HDDM's ``HDDMrl``)
     ``subj_idx, trial, rt, response, feedback, split_by``. ``response`` 1 is the
     upper boundary (HDDMrl's drift is ``(q_up - q_low) * v`` with ``q[1]`` the
     upper option), so ``choice = 1 - response``. ``feedback`` is the reward.
-    HDDMrl keeps separate Q-values per ``split_by`` condition within a subject;
-    rlddm fits one learning sequence per participant, so a participant with more
-    than one ``split_by`` value is rejected (filter one condition, or relabel
-    participants per condition to fit each condition on its own). ``q_init`` is
-    ignored: rlddm starts both Q-values at 0.5.
+    ``split_by`` is the condition: HDDMrl keeps separate Q-values per ``split_by``
+    value within a subject, and so does rlddm (each condition is its own pair of
+    options). HDDM numbers trials within each condition, which is accepted.
+    ``q_init`` is ignored: Q-values start at the design's ``q0`` (0.5 by default).
 ``"hssm"`` (HSSM)
     ``participant_id, trial_id, rt, response, feedback``. HSSM's two-choice models
     code ``response`` 1 (upper) / -1 (lower); its RLSSM two-armed bandit codes 1
     (upper, ``q[1]``) / 0. So 1 -> choice 0, and -1 or 0 -> choice 1; a file that
     uses both -1 and 0 is rejected as ambiguous.
 
-In every layout the ``trial`` column is optional (without it, the file's row order
-within each participant is the trial order), an optional ``missed`` column (0/1)
-flags missed responses, and ``columns={"participant": "subj", ...}`` renames any
-role. Trials must already be in order within each participant: rows are never
-reordered, because the order of trials is the learning history.
+Options
+-------
+Without option or condition columns every trial presents options 0 and 1 (a
+two-armed bandit, labels ``(0, 1)``). With ``option0`` and ``option1`` (any labels,
+text or integers; choice 0 picks ``option0``) each participant's options are
+numbered in sorted order of their labels. With a ``condition`` column alone,
+condition ``c`` (numbered in sorted order of the participant's condition labels)
+presents options ``2c`` (choice 0; labelled ``"<condition>:upper"``) and ``2c + 1``
+(``"<condition>:lower"``), so each condition keeps its own Q-values. With both, each
+condition must present one pair, disjoint from the other conditions' pairs, and
+condition ``c``'s two options (in sorted label order) are ``2c`` and ``2c + 1``. A
+condition with a single trial is an error (usually a typo in that cell).
+
+A trial without feedback (say, the test phase of a selection task) has an empty
+reward: its reward is NaN and nothing is learned from it. An empty reward on an
+answered trial is accepted only in files with option columns, where novel pairings
+without feedback occur; elsewhere it is an error, so that a forgotten value is
+never read as "no feedback". A cell that is not a number is always an error.
+
+In every layout rewards are finite real numbers (0/1 for a bandit), the ``trial``
+column is optional (without it, the file's row order within each participant is the
+trial order), an optional ``missed`` column (0/1) flags missed responses, and
+``columns={"participant": "subj", ...}`` renames any role. Trials must already be in order within each participant (within each
+condition, when there is a condition column): rows are never reordered, because the
+order of trials is the learning history.
 """
 
 from __future__ import annotations
 
 import difflib
+import lzma
 import os
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,10 +73,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._checks import check_count
 from ._seeding import SeedLike
-from .parameters import PARAMETER_NAMES, check_theta
+from .designs import Design, TaskDesign, get_design
+from .model import ModelSpec, get_model
 from .priors import Priors
 from .simulation import simulate
-from .task import ReversalDesign
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -61,8 +84,13 @@ PathLike = Union[str, "os.PathLike[str]"]
 # pandas 3 does by default (and warns about the option); written RTs must read back exactly.
 _EXACT_FLOATS = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
-ROLES = ("participant", "trial", "rt", "choice", "reward", "missed", "split_by")
+ROLES = ("participant", "trial", "rt", "choice", "reward", "missed", "condition", "option0",
+         "option1")
 REQUIRED_ROLES = ("participant", "rt", "choice", "reward")
+# Roles whose values are labels: read as text, so that "007" keeps its zeros.
+_LABEL_ROLES = ("participant", "condition", "option0", "option1")
+# pandas picks a decompressor from these endings
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
 
 
 class DataError(ValueError):
@@ -107,15 +135,15 @@ class Layout:
 LAYOUTS: dict[str, Layout] = {
     "rlddm": Layout("rlddm", {"participant": "participant", "trial": "trial", "rt": "rt",
                               "choice": "choice", "reward": "reward", "missed": "missed",
-                              "split_by": None},
+                              "condition": "condition", "option0": "option0",
+                              "option1": "option1"},
                     {0: 0, 1: 1}, missed_code=-1),
     "hddm": Layout("hddm", {"participant": "subj_idx", "trial": "trial", "rt": "rt",
                             "choice": "response", "reward": "feedback", "missed": "missed",
-                            "split_by": "split_by"},
+                            "condition": "split_by"},
                    {1: 0, 0: 1}),
     "hssm": Layout("hssm", {"participant": "participant_id", "trial": "trial_id", "rt": "rt",
-                            "choice": "response", "reward": "feedback", "missed": "missed",
-                            "split_by": None},
+                            "choice": "response", "reward": "feedback", "missed": "missed"},
                    {1: 0, -1: 1, 0: 1}),
 }
 
@@ -133,16 +161,28 @@ class ParticipantTrials:
     rt : ndarray of float64, shape (T,)
         Response times in seconds; NaN for a missed response.
     choice : ndarray of int8, shape (T,)
-        0 = upper boundary (arm 0), 1 = lower boundary (arm 1), -1 = missed.
-    reward : ndarray of int8, shape (T,)
-        The chosen arm's outcome (0 for a missed response).
+        0 = upper boundary (the trial's option 0), 1 = lower boundary (option 1),
+        -1 = missed.
+    reward : ndarray of float64, shape (T,)
+        The chosen option's outcome; 0 for a missed response, NaN on a trial
+        without feedback.
+    options : ndarray of int32, shape (T, 2)
+        Indices (into ``option_labels``) of the two options presented on each trial.
+    option_labels : tuple
+        Label of each option index, as read (``(0, 1)`` without option columns).
+    conditions : tuple or None
+        Condition labels (index ``c`` -> label; condition ``c`` presents options
+        ``2c`` and ``2c + 1``) when the input had a condition column, else None.
     """
 
     participant: Any
     trial: NDArray[np.int64]
     rt: NDArray[np.float64]
     choice: NDArray[np.int8]
-    reward: NDArray[np.int8]
+    reward: NDArray[np.float64]
+    options: NDArray[np.int32]
+    option_labels: tuple[Any, ...] = (0, 1)
+    conditions: tuple[Any, ...] | None = None
 
     @property
     def n_trials(self) -> int:
@@ -153,6 +193,15 @@ class ParticipantTrials:
     def n_missed(self) -> int:
         """Number of missed responses."""
         return int(np.count_nonzero(self.choice == -1))
+
+    @property
+    def n_options(self) -> int:
+        """Number of options (the length of the participant's Q-value vector)."""
+        return len(self.option_labels)
+
+
+def _condition_labels(conditions: Sequence[Any]) -> tuple[str, ...]:
+    return tuple(f"{label}:{side}" for label in conditions for side in ("upper", "lower"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,9 +221,15 @@ class TrialData:
     rt : ndarray of float64, shape (N,)
         NaN for a missed response.
     choice : ndarray of int8, shape (N,)
-        0 = upper boundary, 1 = lower boundary, -1 = missed.
-    reward : ndarray of int8, shape (N,)
-        0 for a missed response.
+        0 = upper boundary (option 0 of the trial), 1 = lower boundary, -1 = missed.
+    reward : ndarray of float64, shape (N,)
+        0 for a missed response, NaN on a trial without feedback.
+    options : ndarray of int32, shape (N, 2)
+        Presented options, indices into the participant's ``option_labels``.
+    option_labels : tuple of tuple, length K
+        Each participant's option labels (index -> label).
+    conditions : tuple of tuple, length K, or None
+        Each participant's condition labels when the input had a condition column.
     """
 
     participants: tuple[Any, ...]
@@ -182,7 +237,10 @@ class TrialData:
     trial: NDArray[np.int64]
     rt: NDArray[np.float64]
     choice: NDArray[np.int8]
-    reward: NDArray[np.int8]
+    reward: NDArray[np.float64]
+    options: NDArray[np.int32]
+    option_labels: tuple[tuple[Any, ...], ...]
+    conditions: tuple[tuple[Any, ...], ...] | None = None
     _positions: dict[Any, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -197,7 +255,7 @@ class TrialData:
 
     def __repr__(self) -> str:
         return (f"TrialData({len(self)} participants, {self.choice.size} trials, "
-                f"{int(self.n_missed.sum())} missed)")
+                f"{int(self.n_missed.sum())} missed, up to {int(self.n_options.max())} options)")
 
     @property
     def n_trials(self) -> NDArray[np.int64]:
@@ -209,6 +267,11 @@ class TrialData:
         """Missed responses per participant, shape (K,)."""
         missed = np.concatenate([[0], np.cumsum(self.choice == -1)])
         return np.diff(missed[self.offsets])
+
+    @property
+    def n_options(self) -> NDArray[np.int64]:
+        """Options per participant, shape (K,)."""
+        return np.array([len(labels) for labels in self.option_labels], dtype=np.int64)
 
     def participant(self, participant: Any) -> ParticipantTrials:
         """One participant's trials, looked up by id.
@@ -227,18 +290,40 @@ class TrialData:
     def _slice(self, k: int) -> ParticipantTrials:
         rows = slice(int(self.offsets[k]), int(self.offsets[k + 1]))
         return ParticipantTrials(self.participants[k], self.trial[rows], self.rt[rows],
-                                 self.choice[rows], self.reward[rows])
+                                 self.choice[rows], self.reward[rows], self.options[rows],
+                                 self.option_labels[k],
+                                 None if self.conditions is None else self.conditions[k])
 
     def summary(self) -> pd.DataFrame:
-        """Trials and missed responses per participant (columns participant, n_trials, n_missed)."""
+        """Trials, missed responses and options per participant.
+
+        Columns participant, n_trials, n_missed and n_options, one row per participant.
+        """
         return pd.DataFrame({"participant": list(self.participants),
-                             "n_trials": self.n_trials, "n_missed": self.n_missed})
+                             "n_trials": self.n_trials, "n_missed": self.n_missed,
+                             "n_options": self.n_options})
 
     def to_frame(self) -> pd.DataFrame:
-        """The trials as a table in the ``"rlddm"`` layout (missed: choice -1, rt NaN)."""
+        """The trials as a table in the ``"rlddm"`` layout, which :func:`read_trials` reads back.
+
+        Missed responses have choice -1 and rt NaN. A ``condition`` column is written
+        when the trials came with one; ``option0`` and ``option1`` (the labels) when
+        the options differ from what the conditions (or their absence) imply, or a
+        trial without feedback needs them.
+        """
         ids = np.array(self.participants, dtype=_id_dtype(self.participants))
-        return pd.DataFrame({"participant": np.repeat(ids, self.n_trials), "trial": self.trial,
-                             "rt": self.rt, "choice": self.choice, "reward": self.reward})
+        frame = pd.DataFrame({"participant": np.repeat(ids, self.n_trials), "trial": self.trial,
+                              "rt": self.rt, "choice": self.choice, "reward": self.reward})
+        participants = list(self)
+        if self.conditions is not None:
+            frame["condition"] = np.concatenate([
+                np.array(p.conditions, dtype=object)[p.options[:, 0] // 2] for p in participants])
+        if any(_needs_option_columns(p) for p in participants):
+            for side in (0, 1):
+                frame[f"option{side}"] = np.concatenate([
+                    np.array(p.option_labels, dtype=object)[p.options[:, side]]
+                    for p in participants])
+        return frame
 
     def check_trial_range(self, trial_range: tuple[int, int]) -> None:
         """Require every participant's trial count to lie in ``[min, max]`` (a model's range).
@@ -258,6 +343,23 @@ class TrialData:
                 f"{outside.size} participant(s) have a trial count outside the model's trained "
                 f"range [{low}, {high}]: {listed}" + (", ..." if outside.size > 10 else "")
                 + "; train a model for this range (rlddm train) or select trials")
+
+
+def _needs_option_columns(trials: ParticipantTrials) -> bool:
+    """Whether the options must be written out to read back the same (see ``to_frame``).
+
+    Without option columns a file implies options (0, 1) on every trial, or (2c, 2c + 1)
+    on a trial of condition c; an empty reward on an answered trial needs them too.
+    """
+    if trials.conditions is None:
+        labels: tuple[Any, ...] = (0, 1)
+        first = np.zeros(trials.n_trials, dtype=np.int32)
+    else:
+        labels = _condition_labels(trials.conditions)
+        first = trials.options[:, 0] // 2 * 2
+    no_feedback = np.isnan(trials.reward) & (trials.choice != -1)
+    return (labels != trials.option_labels or bool(no_feedback.any())
+            or not np.array_equal(trials.options, np.column_stack([first, first + 1])))
 
 
 def _id_dtype(ids: Sequence[Any]) -> Any:
@@ -304,16 +406,26 @@ def _resolve_layout(layout: str | Layout, columns: Mapping[str, str | None] | No
     return layout, names
 
 
-def _load_csv(path: Path, participant_column: str) -> pd.DataFrame:
+def _load_csv(path: Path, text_columns: Sequence[str]) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a CSV file")
     try:
-        # Participant ids are read as text so that "007" keeps its zeros; blank lines are
-        # kept (then dropped below) so that row positions stay line numbers.
+        # Labels (participant ids, conditions, options) are read as text so that "007"
+        # keeps its zeros; blank lines are kept (then dropped below) so that row
+        # positions stay line numbers.
         frame = pd.read_csv(path, skip_blank_lines=False, encoding="utf-8-sig",
-                            dtype={participant_column: str}, **_EXACT_FLOATS)
+                            dtype=dict.fromkeys(text_columns, str), **_EXACT_FLOATS)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: expected a header line and one row per trial") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"{path} is not a readable CSV file: {error}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as error:
+        suffix = path.suffix.lower()
+        hint = (f" (a name ending in {suffix!r} makes pandas decompress the file; a plain CSV "
+                "file should end in '.csv')" if suffix in _COMPRESSED else "")
+        raise DataError(f"{path} could not be read{hint}: {error}") from None
     return frame
 
 
@@ -433,29 +545,147 @@ def _participant_codes(frame: pd.DataFrame, column: str, rows: _Rows
     return codes.astype(np.int64), tuple(uniques.tolist())
 
 
-def _check_one_condition(frame: pd.DataFrame, column: str, codes: NDArray[np.int64],
-                         participants: tuple[Any, ...], participant_column: str,
-                         rows: _Rows) -> None:
-    conditions = frame[column]
-    counts = conditions.groupby(codes).nunique(dropna=False).to_numpy()
-    several = np.flatnonzero(counts > 1)
-    if several.size:
-        k = int(several[0])
-        positions = np.flatnonzero(codes == k)
-        values = pd.unique(conditions.iloc[positions]).tolist()
-        second = positions[np.flatnonzero(conditions.iloc[positions].to_numpy() == values[1])[0]]
-        rows.fail(
-            f"participant {participants[k]!r} has {len(values)} conditions {values} "
-            f"({several.size} participant(s) have several); rlddm fits one learning sequence "
-            "per participant: keep one condition, or make each (participant, condition) its "
-            f"own participant, e.g. df['sequence'] = df['{participant_column}'].astype(str) + "
-            f"'_' + df['{column}'].astype(str) and columns={{'participant': 'sequence'}}",
-            [second], column)
+def _labels(frame: pd.DataFrame, columns: Sequence[str], rows: _Rows, csv: bool,
+            why: str) -> list[NDArray[np.object_]]:
+    """Label columns as Python objects; an empty cell is an error.
+
+    From a CSV file, labels are stripped text, and become integers when every cell
+    of ``columns`` is a plain integer (as participant ids do), so that the labels of
+    one column and the next compare equal.
+    """
+    values = [frame[column] for column in columns]
+    if csv:
+        values = [v.map(lambda x: x.strip() if isinstance(x, str) else x) for v in values]
+        joint = _integer_ids(pd.concat(values, ignore_index=True).replace("", np.nan))
+        values = [joint.iloc[i * len(frame):(i + 1) * len(frame)] for i in range(len(columns))]
+    out = []
+    for column, series in zip(columns, values):
+        empty = series.isna().to_numpy() | series.map(
+            lambda x: isinstance(x, str) and not x.strip()).to_numpy(dtype=bool)
+        rows.fail(f"is empty; {why}", np.flatnonzero(empty), column)
+        labels = np.empty(len(series), dtype=object)
+        labels[:] = series.tolist()
+        out.append(labels)
+    return out
 
 
-def _trial_order(trials: NDArray[np.float64] | None, codes: NDArray[np.int64], column: str | None,
+def _sorted_labels(values: NDArray[np.object_]) -> list[Any]:
+    unique = list(dict.fromkeys(values.tolist()))
+    try:
+        return sorted(unique)
+    except TypeError:  # labels of mixed types (a DataFrame's): sort by type, then text
+        return sorted(unique, key=lambda label: (type(label).__name__, str(label)))
+
+
+@dataclass(frozen=True)
+class _Options:
+    """Presented options of every row, and each participant's labels (see ``read_trials``)."""
+
+    options: NDArray[np.int32]  # (N, 2), rows in file order
+    labels: tuple[tuple[Any, ...], ...]
+    conditions: tuple[tuple[Any, ...], ...] | None
+    condition: NDArray[np.int64]  # (N,): the row's condition index (0 without conditions)
+    from_columns: bool  # the file names the options (option0/option1 columns)
+
+
+def _options(frame: pd.DataFrame, used: Mapping[str, str], names: Mapping[str, str | None],
+             groups: Sequence[NDArray[np.int64]], participants: tuple[Any, ...], rows: _Rows,
+             csv: bool) -> _Options:
+    """Number each participant's options and check that conditions and options agree."""
+    n = len(frame)
+    pair = [used.get("option0"), used.get("option1")]
+    if (pair[0] is None) != (pair[1] is None):
+        given = pair[0] or pair[1]
+        missing = names["option1"] if pair[1] is None else names["option0"]
+        raise DataError(f"column {given!r} names one presented option but there is no column "
+                        f"{missing!r} for the other; give both (or neither)", column=given)
+    condition = None
+    if "condition" in used:
+        condition = _labels(frame, [used["condition"]], rows, csv,
+                            "every trial needs its condition (HDDM's split_by)")[0]
+    shown = None
+    if pair[0] is not None:
+        shown = _labels(frame, pair, rows, csv, "every trial needs the two options it presents")
+        same = np.flatnonzero(shown[0] == shown[1])
+        if same.size:
+            rows.fail(f"names option {shown[1][same[0]]!r}, as column {pair[0]!r} does; a trial "
+                      "presents two different options", same, pair[1])
+    options = np.empty((n, 2), dtype=np.int32)
+    options[:] = (0, 1)
+    condition_index = np.zeros(n, dtype=np.int64)
+    labels: list[tuple[Any, ...]] = []
+    conditions: list[tuple[Any, ...]] = []
+    for k, positions in enumerate(groups):
+        if condition is not None:
+            names_k = _sorted_labels(condition[positions])
+            c = pd.Index(names_k).get_indexer(condition[positions])
+            single = np.flatnonzero(np.bincount(c) == 1)
+            if single.size:
+                rows.fail(f"condition {names_k[single[0]]!r} of participant {participants[k]!r} "
+                          "has a single trial; a condition presents its pair of options on two "
+                          "trials at least (is this cell a typo?)",
+                          [positions[np.flatnonzero(c == single[0])[0]]], used["condition"])
+            conditions.append(tuple(names_k))
+            condition_index[positions] = c
+        if shown is None:
+            if condition is None:
+                labels.append((0, 1))
+            else:
+                labels.append(_condition_labels(names_k))
+                options[positions, 0] = 2 * c
+                options[positions, 1] = 2 * c + 1
+            continue
+        first, second = shown[0][positions], shown[1][positions]
+        if condition is None:
+            ordered = _sorted_labels(np.concatenate([first, second]))
+        else:
+            ordered = _condition_pairs(first, second, c, names_k, positions, participants[k],
+                                       pair[0], rows)
+        index = pd.Index(ordered)
+        options[positions, 0] = index.get_indexer(first)
+        options[positions, 1] = index.get_indexer(second)
+        labels.append(tuple(ordered))
+    return _Options(options, tuple(labels), None if condition is None else tuple(conditions),
+                    condition_index, shown is not None)
+
+
+def _condition_pairs(first: NDArray[np.object_], second: NDArray[np.object_], c: NDArray[np.intp],
+                     conditions: list[Any], positions: NDArray[np.int64], participant: Any,
+                     column: str, rows: _Rows) -> list[Any]:
+    """Option labels in index order when a participant has conditions and option columns."""
+    ordered: list[Any] = []
+    owner: dict[Any, Any] = {}
+    for index, condition in enumerate(conditions):
+        trials = np.flatnonzero(c == index)
+        pair = _sorted_labels(np.concatenate([first[trials], second[trials]]))
+        if len(pair) != 2:
+            expected = {first[trials[0]], second[trials[0]]}
+            odd = next(t for t in trials if {first[t], second[t]} != expected)
+            rows.fail(f"participant {participant!r}, condition {condition!r}: presents "
+                      f"{first[odd]!r} and {second[odd]!r}, but {first[trials[0]]!r} and "
+                      f"{second[trials[0]]!r} at {rows.words(int(positions[trials[0]]))}; a "
+                      "condition presents one pair of options (or drop the condition column)",
+                      [positions[odd]], column)
+        for label in pair:
+            if label in owner:
+                odd = next(t for t in trials if label in (first[t], second[t]))
+                rows.fail(f"participant {participant!r}: option {label!r} is presented in "
+                          f"conditions {owner[label]!r} and {condition!r}; conditions present "
+                          "disjoint pairs of options (or drop the condition column)",
+                          [positions[odd]], column)
+            owner[label] = condition
+        ordered += pair
+    return ordered
+
+
+def _trial_order(trials: NDArray[np.float64] | None, codes: NDArray[np.int64],
+                 groups: NDArray[np.int64], column: str | None, within: str,
                  rows: _Rows) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Rows grouped by participant (file order within each) and their trial numbers."""
+    """Rows grouped by participant (file order within each) and their trial numbers.
+
+    Trial numbers must increase within each of ``groups`` (participants, or
+    participant and condition: HDDM numbers trials within each condition).
+    """
     order = np.argsort(codes, kind="stable")
     if trials is None:
         counts = np.bincount(codes)
@@ -468,19 +698,25 @@ def _trial_order(trials: NDArray[np.float64] | None, codes: NDArray[np.int64], c
     bad = np.flatnonzero(~np.isfinite(trials) | (trials != np.round(trials)))
     if bad.size:
         rows.fail(f"must be an integer trial number, got {trials[bad[0]]:g}", bad, column)
-    ordered = trials[order]
-    same = codes[order][1:] == codes[order][:-1]
+    # beyond 2**53 floats skip integers, and beyond 2**63 int64 wraps around
+    bad = np.flatnonzero(np.abs(trials) > 2.0**53)
+    if bad.size:
+        rows.fail(f"must be a trial number of at most 2**53 in size, got {trials[bad[0]]:g}",
+                  bad, column)
+    checked = np.argsort(groups, kind="stable")
+    ordered = trials[checked]
+    same = groups[checked][1:] == groups[checked][:-1]
     for compare, problem in ((ordered[1:] == ordered[:-1], "repeats"),
                              (ordered[1:] < ordered[:-1], "goes backwards")):
         bad = np.flatnonzero(same & compare)
         if bad.size:
-            earlier, later = int(order[bad[0]]), int(order[bad[0] + 1])
+            earlier, later = int(checked[bad[0]]), int(checked[bad[0] + 1])
             rows.fail(
-                f"trial {ordered[bad[0] + 1]:g} {problem} within a participant (after trial "
+                f"trial {ordered[bad[0] + 1]:g} {problem} within {within} (after trial "
                 f"{ordered[bad[0]]:g} at {rows.words(earlier)}); rows must be in trial order, "
                 "one row per trial; sort them only if the trial numbers give the order the "
                 "trials were presented", [later], column)
-    return order, ordered.astype(np.int64)
+    return order, trials[order].astype(np.int64)
 
 
 def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | None] | None = None,
@@ -496,8 +732,9 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
         below are ignored.
     columns : mapping of str to str or None, optional
         Column name per role, overriding the layout's: ``participant``, ``trial``,
-        ``rt``, ``choice``, ``reward`` (required, except ``trial``), ``missed`` and
-        ``split_by`` (optional; None switches an optional role off).
+        ``rt``, ``choice``, ``reward`` (required, except ``trial``), ``missed``,
+        ``condition``, ``option0`` and ``option1`` (optional; None switches an
+        optional role off).
     layout : {"rlddm", "hddm", "hssm"} or Layout
         Column names and choice coding; see the module docstring.
     missed : {"keep", "error"}
@@ -505,7 +742,9 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
         0), as the model defines them, and are counted in ``TrialData.n_missed``.
         ``"error"``: a missed response is an error.
     max_rt : float
-        Largest plausible response time in seconds; a larger one is an error.
+        Response times must lie below it (seconds): an RT of ``max_rt`` or more is
+        an error, since an RT at the limit is usually a deadline recorded for a
+        response that did not come.
     min_trials : int
         Fewest trials (missed responses included) a participant may have.
     trial_range : (int, int), optional
@@ -515,19 +754,22 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
     Returns
     -------
     TrialData
-        Participants in order of first appearance, trials in input order.
+        Participants in order of first appearance, trials in input order, options
+        numbered as the module docstring describes.
 
     Raises
     ------
     DataError
-        A :class:`ValueError` naming the CSV line (header = line 1) or DataFrame
-        index and the column of the first bad value: a missing column, an empty
-        table, a value that is not a number, an empty value outside a missed
-        response, an rt <= 0 or > ``max_rt``, a choice outside the layout's coding,
-        a reward other than 0 or 1, a repeated or backwards trial number within a
-        participant, several ``split_by`` conditions for one participant, a
-        participant with fewer than ``min_trials`` trials or no answered trial, or a
-        trial count outside ``trial_range``.
+        A :class:`ValueError` naming the file, or the CSV line (header = line 1) or
+        DataFrame index and the column of the first bad value: a missing, unreadable
+        or empty file, a missing column, a value that is not a number, an empty value
+        outside a missed response (or, with option columns, an empty reward), an rt
+        <= 0 or >= ``max_rt``, a choice outside the layout's coding, a reward that is
+        not finite, a trial number that is repeated or goes backwards within a
+        participant (or condition), an empty or repeated option on a trial, a
+        condition with one trial, a condition presenting several pairs or sharing an
+        option with another, a participant with fewer than ``min_trials`` trials or
+        no answered trial, or a trial count outside ``trial_range``.
     ValueError
         On invalid options.
 
@@ -555,7 +797,7 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
         frame, source, csv = data, "the DataFrame", False
     elif isinstance(data, (str, os.PathLike)):
         path = Path(data)
-        frame = _load_csv(path, str(names["participant"]))
+        frame = _load_csv(path, [str(names[role]) for role in _LABEL_ROLES if names[role]])
         # all-empty lines are not trials; dropping them keeps the positions as line numbers
         frame = frame.dropna(how="all")
         source, csv = str(path), True
@@ -578,11 +820,17 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
     if csv:
         frame = frame.assign(**{participant_column: _integer_ids(frame[participant_column])})
     codes, participants = _participant_codes(frame, participant_column, rows)
-    if "split_by" in used:
-        _check_one_condition(frame, used["split_by"], codes, participants, participant_column,
-                             rows)
+    counts = np.bincount(codes, minlength=len(participants))
+    by_participant = np.split(np.argsort(codes, kind="stable"), np.cumsum(counts)[:-1])
+    shown = _options(frame, used, names, by_participant, participants, rows, csv)
     trials = _numeric(frame, used["trial"], rows) if "trial" in used else None
-    order, trial_numbers = _trial_order(trials, codes, used.get("trial"), rows)
+    if shown.conditions is None:
+        groups, within = codes, "a participant"
+    else:
+        # one group per (participant, condition): offsets by the conditions before
+        first_group = np.concatenate([[0], np.cumsum([len(c) for c in shown.conditions])])
+        groups, within = first_group[codes] + shown.condition, "a participant's condition"
+    order, trial_numbers = _trial_order(trials, codes, groups, used.get("trial"), within, rows)
 
     rt = _numeric(frame, used["rt"], rows)
     raw_choice = _numeric(frame, used["choice"], rows)
@@ -616,22 +864,26 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
     bad = np.flatnonzero(answered & ~(rt > 0))
     if bad.size:
         rows.fail(f"must be > 0 seconds, got {rt[bad[0]]:g}{_rt_hint(rt[bad[0]])}", bad, used["rt"])
-    bad = np.flatnonzero(answered & (rt > max_rt))
+    bad = np.flatnonzero(answered & (rt >= max_rt))
     if bad.size:
-        rows.fail(f"must be <= max_rt = {max_rt:g} seconds, got {rt[bad[0]]:g}"
-                  f"{_rt_hint(rt[bad[0]])}", bad, used["rt"])
+        at_limit = (" (an RT at the limit is usually a deadline recorded for a response that did "
+                    "not come: mark those trials missed)" if rt[bad[0]] == max_rt else "")
+        rows.fail(f"must be < max_rt = {max_rt:g} seconds, got {rt[bad[0]]:g}"
+                  f"{_rt_hint(rt[bad[0]])}{at_limit}", bad, used["rt"])
     choice = _choices(raw_choice, is_missed, layout, used["choice"], rows)
-    rows.fail("is empty (only a missed response may leave it empty)",
-              np.flatnonzero(answered & np.isnan(reward)), used["reward"])
-    bad = np.flatnonzero(answered & ~np.isnan(reward) & (reward != 0) & (reward != 1))
+    if not shown.from_columns:
+        rows.fail("is empty (only a missed response may leave it empty; in a file with option0 "
+                  "and option1 columns an empty reward marks a trial without feedback)",
+                  np.flatnonzero(answered & np.isnan(reward)), used["reward"])
+    bad = np.flatnonzero(answered & np.isinf(reward))
     if bad.size:
-        rows.fail(f"must be 0 or 1, got {reward[bad[0]]:g}", bad, used["reward"])
+        rows.fail(f"must be a finite number, got {reward[bad[0]]:g}", bad, used["reward"])
 
     rt[is_missed] = np.nan
-    reward = np.where(is_missed, 0, reward).astype(np.int8)
-    counts = np.bincount(codes, minlength=len(participants))
+    reward[is_missed] = 0.0
     result = TrialData(participants, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-                       trial_numbers, rt[order], choice[order], reward[order])
+                       trial_numbers, rt[order], choice[order], reward[order],
+                       shown.options[order], shown.labels, shown.conditions)
     few = np.flatnonzero(counts < min_trials)
     if few.size:
         listed = ", ".join(f"{participants[k]!r} ({counts[k]})" for k in few[:10])
@@ -639,9 +891,11 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
                         f"trials: {listed}", column=participant_column)
     silent = np.flatnonzero(result.n_missed == counts)
     if silent.size:
+        first = int(by_participant[silent[0]][0])
         listed = ", ".join(repr(participants[k]) for k in silent[:10])
-        raise DataError(f"participant(s) {listed} have only missed responses",
-                        column=participant_column)
+        raise DataError(f"participant(s) {listed} have only missed responses (the first "
+                        f"participant's trials start at {rows.words(first)})",
+                        row=rows.label(first), column=participant_column)
     if trial_range is not None:
         result.check_trial_range(trial_range)
     return result
@@ -651,9 +905,10 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
 # simulating and writing
 
 
-def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
+def simulate_participants(n_participants: int, n_trials: int | Sequence[int] | None = None, *,
                           theta: ArrayLike | None = None, priors: Priors | None = None,
-                          design: ReversalDesign | None = None, seed: SeedLike = None,
+                          model: str | ModelSpec = "rlddm",
+                          design: str | PathLike | Design | None = None, seed: SeedLike = None,
                           method: str = "exact", dt: float = 0.01, max_steps: int = 900
                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate participants from known parameters as a trial table and its truths.
@@ -662,16 +917,22 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
     ----------
     n_participants : int
         Number of participants K.
-    n_trials : int or sequence of int, shape (K,)
-        Trials per participant (one count for all, or one each).
-    theta : array_like, shape (5,) or (K, 5), optional
-        Parameters (drift, alpha, beta, ter, kappa); drawn from ``priors`` if omitted.
+    n_trials : int or sequence of int, shape (K,), optional
+        Trials per participant (one count for all, or one each); the design's
+        ``n_trials`` if omitted. A design of several phases takes no count above its own.
+    theta : array_like, shape (P,) or (K, P), optional
+        Parameters, columns ``get_model(model).names`` (for ``"rlddm"``: drift,
+        alpha, beta, ter, kappa); drawn from ``priors`` if omitted.
     priors : Priors, optional
-        Prior to draw parameters from; the default priors if omitted. Not with ``theta``.
-    design : ReversalDesign, optional
-        Reward schedule; the default design if omitted.
+        Prior to draw parameters from; the model's default priors if omitted. Not
+        with ``theta``.
+    model : str or ModelSpec
+        A registered model (:func:`rlddm.model.list_models`) or a spec.
+    design : str, path, ReversalDesign or TaskDesign, optional
+        Task design, as :func:`rlddm.designs.get_design` takes it (a name such as
+        ``"selection"``, or a design file); ``ReversalDesign()`` if omitted.
     seed : None, int, SeedSequence, BitGenerator or Generator
-        One stream drives the parameter draws, the outcomes and the simulation.
+        One stream drives the parameter draws, the design's schedule and the simulation.
     method : {"exact", "euler"}
         Passed to :func:`rlddm.simulate`, as are ``dt`` and ``max_steps``.
 
@@ -679,17 +940,21 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
     -------
     trials : DataFrame
         The ``"rlddm"`` layout: participant (1..K), trial (1..T_k), rt, choice,
-        reward; a missed response has choice -1, an empty (NaN) rt and reward 0.
+        reward, and for a :class:`~rlddm.designs.TaskDesign` the presented options
+        ``option0``, ``option1`` by name; a missed response has choice -1 and an
+        empty (NaN) rt, a trial without feedback an empty reward.
     truths : DataFrame
-        One row per participant: participant and the five parameters.
+        One row per participant: participant and the model's free parameters.
 
     Raises
     ------
     ValueError
-        On invalid counts, parameters or options.
+        On invalid counts, parameters, model, design or options.
     """
     n_participants = check_count(n_participants, "n_participants", 1)
-    counts = np.asarray(n_trials)
+    spec = get_model(model)
+    design = get_design("reversal" if design is None else design)
+    counts = np.asarray(design.n_trials if n_trials is None else n_trials)
     if counts.ndim > 1 or (counts.ndim == 1 and counts.size != n_participants):
         raise ValueError(f"n_trials must be one count or {n_participants} counts, "
                          f"got shape {counts.shape}")
@@ -698,19 +963,20 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
         check_count(count, "n_trials", 1)
     rng = np.random.default_rng(seed)
     if theta is None:
-        theta = (Priors.default() if priors is None else priors).sample(n_participants, seed=rng)
+        priors = spec.priors() if priors is None else spec.check_priors(priors)
+        theta = priors.sample(n_participants, seed=rng)
     else:
         if priors is not None:
             raise ValueError("pass theta or priors, not both")
-        theta = check_theta(theta)
+        theta = spec.check_theta(theta)
         if theta.shape[0] not in (1, n_participants):
             raise ValueError(f"theta must have 1 or {n_participants} rows, got {theta.shape[0]}")
         theta = np.broadcast_to(theta, (n_participants, theta.shape[1]))
-    design = ReversalDesign() if design is None else design
     # A learning sequence cut short is a simulation of the shorter sequence, so all
     # participants run the longest count and each keeps its first n_trials.
-    outcomes = design.sample(n_participants, n_trials=int(counts.max()), seed=rng)
-    result = simulate(theta, outcomes, seed=rng, method=method, dt=dt, max_steps=max_steps)
+    outcomes, options = design.schedule(n_participants, n_trials=int(counts.max()), seed=rng)
+    result = simulate(theta, outcomes, model=spec, options=options, n_options=design.n_options,
+                      q0=design.q0, seed=rng, method=method, dt=dt, max_steps=max_steps)
     keep = np.arange(outcomes.shape[1]) < counts[:, None]
     ids = np.arange(1, n_participants + 1)
     trials = pd.DataFrame({
@@ -718,7 +984,10 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int], *,
         "trial": np.concatenate([np.arange(1, c + 1) for c in counts.tolist()]),
         "rt": result.rt[keep], "choice": result.choice[keep], "reward": result.reward[keep],
     })
-    truths = pd.DataFrame({"participant": ids, **dict(zip(PARAMETER_NAMES, np.asarray(theta).T))})
+    if isinstance(design, TaskDesign):
+        names = np.array(design.option_names, dtype=object)
+        trials["option0"], trials["option1"] = names[options[keep].T]
+    truths = pd.DataFrame({"participant": ids, **dict(zip(spec.names, np.asarray(theta).T))})
     return trials, truths
 
 

@@ -259,7 +259,8 @@ def fit_participants(trials: TrialData, posterior: AmortizedPosterior, *, n_draw
     ------
     DataError
         If a participant's trial count is outside the model's range, or it has
-        fewer answered trials than ``min_trials`` (:func:`check_fit_range`).
+        fewer answered trials than ``min_trials`` (:func:`check_fit_range`), or the
+        trials present more than one pair of options (the network covers one).
     ValueError
         On invalid ``trials``, ``posterior`` or ``n_draws``.
     """
@@ -270,6 +271,7 @@ def fit_participants(trials: TrialData, posterior: AmortizedPosterior, *, n_draw
         raise ValueError(f"posterior must be an AmortizedPosterior, got {type(posterior).__name__}")
     n_draws = check_count(n_draws, "n_draws", 2)
     check_fit_range(trials, posterior.config)
+    _check_one_pair(trials)
     rng = np.random.default_rng(seed)
     participants = list(trials)
     answered = [p.choice != -1 for p in participants]
@@ -285,6 +287,20 @@ def fit_participants(trials: TrialData, posterior: AmortizedPosterior, *, n_draw
                                           seed=int(rng.integers(2**31)))
     return FitResult(trials, draws, posterior.config, "" if model is None else str(model),
                      _seed_text(seed))
+
+
+def _check_one_pair(trials: TrialData) -> None:
+    """The network is trained on the reversal design: options 0 and 1, in that order, always."""
+    for participant in trials:
+        if participant.n_options != 2:
+            raise DataError(f"the network covers one pair of options; this file presents "
+                            f"{participant.n_options} options (participant "
+                            f"{participant.participant!r}: {list(participant.option_labels)})")
+        swapped = np.flatnonzero(participant.options[:, 0] != 0)
+        if swapped.size:
+            raise DataError(f"the network covers one pair of options in a fixed order; "
+                            f"participant {participant.participant!r} presents them the other "
+                            f"way round on trial {participant.trial[swapped[0]]}")
 
 
 def _seed_text(seed: SeedLike) -> str:

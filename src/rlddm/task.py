@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._checks import check_count
 from ._seeding import SeedLike
+from .model.spec import DEFAULT_Q0
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,11 @@ class ReversalDesign:
     n_trials: int = 60
 
     def __post_init__(self) -> None:
-        probabilities = tuple(float(p) for p in np.asarray(self.reward_probabilities).ravel())
+        values = np.asarray(self.reward_probabilities, dtype=object).ravel()
+        # numbers only: text such as "0.8" (from a hand-edited file) is not a probability
+        numeric = all(isinstance(p, (int, float, np.integer, np.floating))
+                      and not isinstance(p, bool) for p in values)
+        probabilities = tuple(float(p) for p in values) if numeric else ()
         if len(probabilities) != 2 or not all(0.0 <= p <= 1.0 for p in probabilities):
             raise ValueError(
                 "reward_probabilities must be two probabilities in [0, 1], "
@@ -107,6 +114,74 @@ class ReversalDesign:
         rng = np.random.default_rng(seed)
         uniforms = rng.random((n,) + probabilities.shape)
         return (uniforms < probabilities).astype(np.int8)
+
+    def schedule(self, n: int, *, n_trials: int | None = None, seed: SeedLike = None
+                 ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
+        """Potential outcomes and presented options, as :meth:`rlddm.designs.TaskDesign.sample`.
+
+        Parameters
+        ----------
+        n : int
+            Number of data sets.
+        n_trials : int, optional
+            Trials per data set; defaults to the design's ``n_trials``.
+        seed : None, int, SeedSequence, BitGenerator or Generator
+            Seed, following NumPy's conventions.
+
+        Returns
+        -------
+        outcomes : ndarray of float64, shape (n, T, 2)
+            The values of :meth:`sample` with the same seed.
+        options : ndarray of int32, shape (n, T, 2)
+            ``(0, 1)`` on every trial: both arms are always presented, arm 0 first.
+        """
+        outcomes = self.sample(n, n_trials=n_trials, seed=seed).astype(np.float64)
+        options = np.zeros(outcomes.shape, dtype=np.int32)
+        options[..., 1] = 1
+        return outcomes, options
+
+    @property
+    def n_options(self) -> int:
+        """Number of options: the two arms."""
+        return 2
+
+    @property
+    def option_names(self) -> tuple[int, int]:
+        """The arms' labels, 0 and 1 (as in a trial table without option columns)."""
+        return (0, 1)
+
+    @property
+    def pairs(self) -> tuple[tuple[int, int]]:
+        """The one pair presented: both arms."""
+        return ((0, 1),)
+
+    @property
+    def q0(self) -> float:
+        """Initial Q-value of both arms."""
+        return DEFAULT_Q0
+
+    def save(self, path: Union[str, "os.PathLike[str]"], *, overwrite: bool = False) -> Path:
+        """Write the design as a TOML file with ``kind = "reversal"``; returns the path."""
+        from .designs import save_design  # designs imports this module
+
+        return save_design(self, path, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: Union[str, "os.PathLike[str]"]) -> ReversalDesign:
+        """Read a design file with ``kind = "reversal"``.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and the missing or bad field.
+        """
+        from .designs import load_design  # designs imports this module
+
+        design = load_design(path)
+        if not isinstance(design, cls):
+            raise ValueError(f"{path}: kind is 'task', not 'reversal'; read it with "
+                             "rlddm.designs.load_design or TaskDesign.load")
+        return design
 
     def same_task(self, other: ReversalDesign) -> bool:
         """Whether ``other`` has the same reward schedule (its default length may differ)."""
