@@ -4,6 +4,8 @@
 wiring lives in ``rlddm.inference`` and imports Keras only when used.
 """
 
+from importlib.metadata import version as _version
+
 from .parameters import PARAMETER_NAMES, PARAMETERS
 from .simulation import SimulationResult, simulate
 from .task import ReversalDesign, reversal_outcomes
@@ -16,4 +18,4 @@ __all__ = [
     "reversal_outcomes",
     "simulate",
 ]
-__version__ = "0.1.0"
+__version__ = _version("rlddm")

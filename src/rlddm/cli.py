@@ -1,19 +1,29 @@
-"""The ``rlddm`` command line: simulate, train, validate, reference and fit.
+"""The ``rlddm`` command line: simulate, train, validate, reference, fit, models and info.
 
 Heavy modules (Keras via ``rlddm.inference``) are imported inside the subcommands,
-after ``--backend`` has set ``KERAS_BACKEND``.
+after :func:`rlddm._quiet.configure` has silenced the libraries' start-up messages
+(unless ``--verbose``) and ``--backend`` has set ``KERAS_BACKEND``.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+from . import __version__, _quiet
+
+if TYPE_CHECKING:
+    from .model import ModelSpec
 
 DEFAULT_RUN = "runs/rlddm"
+DEFAULT_BACKEND = "tensorflow"
+"""``rlddm.inference.DEFAULT_BACKEND``, known here without importing Keras."""
 
 
 def _positive_int(text: str) -> int:
@@ -24,10 +34,19 @@ def _positive_int(text: str) -> int:
 
 
 def _set_backend(backend: str | None) -> None:
+    """Choose the Keras backend and load it (quietly unless ``--verbose``)."""
     if backend:
         if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != backend:
             raise SystemExit(f"Keras is already imported with another backend; cannot use {backend}")
         os.environ["KERAS_BACKEND"] = backend
+    _quiet.import_quietly(_backend()[0])
+
+
+def _backend() -> tuple[str, str]:
+    """The Keras backend the commands will use and where that choice comes from."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    return DEFAULT_BACKEND, "rlddm's default; KERAS_BACKEND unset"
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -96,12 +115,18 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_reference(args: argparse.Namespace) -> None:
+    from ._progress import Progress, SamplerProgress
     from .posterior import reference_run
     from .priors import Priors
 
     priors = _positive_drift_priors() if args.positive_drift else Priors.default()
-    metrics = reference_run(args.out, n=args.n, n_trials=args.trials, seed=args.seed,
-                            priors=priors)
+    # the CLI runs the sampler with reference_run's defaults; read them, not a copy
+    defaults = {name: p.default for name, p in inspect.signature(reference_run).parameters.items()}
+    with Progress(1, label="rlddm reference", unit="iterations") as line:
+        progress = SamplerProgress(line, defaults["n_warmup"],
+                                   defaults["n_draws"] * defaults["thin"])
+        metrics = reference_run(args.out, n=args.n, n_trials=args.trials, seed=args.seed,
+                                priors=priors, progress=progress)
     print(json.dumps(metrics, indent=2))
 
 
@@ -131,11 +156,91 @@ def cmd_fit(args: argparse.Namespace) -> None:
     print(f"results written to {args.out}")
 
 
+def cmd_models(args: argparse.Namespace) -> None:
+    from .model import MODELS, get_model
+
+    specs = [get_model(name) for name in args.names] if args.names else list(MODELS.values())
+    print("\n\n".join(_describe_model(spec) for spec in specs))
+
+
+def _describe_model(spec: ModelSpec) -> str:
+    """``ModelSpec.describe`` plus the fixed parameters' supports and priors if freed."""
+    lines = [spec.describe()]
+    for parameter in spec.parameters:
+        if parameter.name in spec.fixed:
+            lines.append(f"    {parameter.name:<10} {parameter.support_text():<11} "
+                         f"fixed at {spec.fixed[parameter.name]:g}; prior if freed "
+                         f"{spec.default_priors[parameter.name]}  {parameter.description}")
+    return "\n".join(lines)
+
+
+def _installed(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _shipped_networks() -> list[str]:
+    """Two lines per folder under ``rlddm/models`` with a ``config.json``."""
+    from .model import DEFAULT_MODEL, get_model
+
+    lines = []
+    for folder in sorted(resources.files("rlddm").joinpath("models").iterdir(),
+                         key=lambda entry: entry.name):
+        config_file = folder.joinpath("config.json")
+        if not config_file.is_file():
+            continue
+        saved = json.loads(config_file.read_text())
+        config = saved.get("config", {})
+        # networks trained before the model registry carry no "model": the seed model
+        model = config.get("model", DEFAULT_MODEL)
+        if isinstance(model, dict):
+            model = get_model(model["name"], fixed=model.get("fixed") or None).label()
+        design = ", ".join(f"{key} {value}" for key, value in config.get("design", {}).items())
+        lines += [f"  {folder.name}: model {model}, trials {config.get('min_trials')}-"
+                  f"{config.get('max_trials')} (trained with {saved.get('backend', '?')}, "
+                  f"bayesflow {saved.get('bayesflow', '?')})",
+                  f"    design: {design or 'not recorded'}"]
+    return lines or ["  none"]
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    from . import _sim
+    from .model import MODELS
+
+    backend, source = _backend()
+    loaded = "imported" if backend in sys.modules else "not imported"
+    threads = os.environ.get("OMP_NUM_THREADS")
+    print(f"rlddm {__version__} ({Path(__file__).parent})")
+    print(f"python {sys.version.split()[0]}; numpy {_installed('numpy')}, bayesflow "
+          f"{_installed('bayesflow')}, keras {_installed('keras')}, tensorflow "
+          f"{_installed('tensorflow')}, jax {_installed('jax')}")
+    print(f"keras backend: {backend} ({source}; {loaded})")
+    print(f"simulator: OpenMP {'on' if _sim.OPENMP else 'off'}, {_sim.max_threads()} "
+          f"thread(s) (OMP_NUM_THREADS {threads if threads else 'unset'})")
+    print("models (theta columns; rlddm models for priors and supports):")
+    for spec in MODELS.values():
+        fixed = ", ".join(f"{n} = {v:g}" for n, v in spec.fixed.items())
+        print(f"  {spec.name}: {', '.join(spec.names)}" + (f" (fixed: {fixed})" if fixed else ""))
+    print("shipped networks:")
+    print("\n".join(_shipped_networks()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rlddm", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Accepted before or after the command; SUPPRESS keeps a subcommand's absent
+    # flag from resetting one given before it.
+    verbose_help = "show every library message (TensorFlow, BayesFlow, ArviZ)"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help=verbose_help)
+    parser.add_argument("-v", "--verbose", action="store_true", default=False, help=verbose_help)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train an amortized posterior (online, resumable)")
+    train = sub.add_parser("train", parents=[common],
+                           help="train an amortized posterior (online, resumable)")
     train.add_argument("--out", default=DEFAULT_RUN, help=f"run folder (default {DEFAULT_RUN})")
     train.add_argument("--epochs", type=_positive_int)
     train.add_argument("--batches-per-epoch", type=_positive_int)
@@ -166,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-validate", action="store_true", help="skip the validation")
     train.set_defaults(func=cmd_train)
 
-    validate = sub.add_parser("validate", help="recovery, calibration and contraction diagnostics")
+    validate = sub.add_parser("validate", parents=[common],
+                              help="recovery, calibration and contraction diagnostics")
     validate.add_argument("run", help="run folder written by rlddm train")
     validate.add_argument("--n", type=_positive_int, default=1000)
     validate.add_argument("--trials", type=_positive_int,
@@ -177,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--backend", choices=("tensorflow", "jax"))
     validate.set_defaults(func=cmd_validate)
 
-    reference = sub.add_parser("reference", help="exact (MCMC) posteriors: the information limit")
+    reference = sub.add_parser("reference", parents=[common],
+                               help="exact (MCMC) posteriors: the information limit")
     reference.add_argument("--n", type=_positive_int, default=200)
     reference.add_argument("--trials", type=_positive_int, default=60)
     reference.add_argument("--out", required=True)
@@ -186,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="drift ~ N(0, 2) truncated to [0, inf) instead of N(0, 2)")
     reference.set_defaults(func=cmd_reference)
 
-    simulate = sub.add_parser("simulate", help="simulate participants into a trial-level CSV")
+    simulate = sub.add_parser("simulate", parents=[common],
+                              help="simulate participants into a trial-level CSV")
     simulate.add_argument("--participants", type=_positive_int, default=10)
     simulate.add_argument("--trials", type=_positive_int, default=60)
     simulate.add_argument("--out", required=True, help="CSV path; truths go to *_truths.csv")
@@ -195,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--force", action="store_true", help="overwrite existing files")
     simulate.set_defaults(func=cmd_simulate)
 
-    fit = sub.add_parser("fit", help="posterior draws and checks for real participants")
+    fit = sub.add_parser("fit", parents=[common],
+                         help="posterior draws and checks for real participants")
     fit.add_argument("data", help="trial-level CSV (one row per trial)")
     fit.add_argument("--model", help="run folder of a trained model (default: the shipped one)")
     fit.add_argument("--out", required=True)
@@ -205,12 +314,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--force", action="store_true", help="overwrite an existing output folder")
     fit.add_argument("--backend", choices=("tensorflow", "jax"))
     fit.set_defaults(func=cmd_fit)
+
+    models = sub.add_parser("models", parents=[common],
+                            help="registered models: parameters, theta order, fixed values, priors")
+    models.add_argument("names", nargs="*", metavar="MODEL", help="models to show (default: all)")
+    models.set_defaults(func=cmd_models)
+
+    info = sub.add_parser("info", parents=[common],
+                          help="version, Keras backend, simulator threads, models, networks")
+    info.set_defaults(func=cmd_info)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``rlddm`` console script."""
     args = build_parser().parse_args(argv)
+    _quiet.configure(verbose=args.verbose)
     try:
         args.func(args)
     except (ValueError, FileExistsError) as error:

@@ -1,0 +1,5 @@
+"""``python -m rlddm``: the ``rlddm`` command line."""
+
+from .cli import main
+
+main()
