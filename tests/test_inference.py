@@ -16,7 +16,8 @@ import keras
 
 import rlddm
 import rlddm.inference as inf
-from rlddm.likelihood import _trial_drifts, loglik
+from rlddm.likelihood import _check_trials, _replay, loglik
+from rlddm.model import get_model
 from rlddm.priors import DEFAULT_PRIORS, Prior
 
 TINY = dict(summary_dim=4, recurrent_units=8, epochs=2, batches_per_epoch=3, batch_size=8)
@@ -290,11 +291,12 @@ def test_compiled_replay_matches_the_likelihood_recursion_with_missed_trials():
     reward = rng.integers(0, 2, size=(7, 45))
     rates = (0.0, 0.25, 1.0)
     replayed = inf.replayed_q_differences(choice, reward, rates)
-    for k, rate in enumerate(rates):
-        learning_rate = np.where(choice >= 0, rate, 0.0)
-        expected = _trial_drifts(np.ones(7), learning_rate, np.maximum(choice, 0),
-                                 reward.astype(float))
-        np.testing.assert_allclose(replayed[:, :, k], expected, atol=1e-14)
+    # the likelihood's drifts at drift = 1 are its replayed Q0 - Q1
+    theta = np.broadcast_to([1.0, 1.0, 0.5, 0.0, 0.0], (7, 3, 5)).copy()
+    theta[..., 4] = rates
+    trials = _check_trials(np.ones(choice.shape), choice, reward, batched=True)
+    drifts = _replay(get_model("rlddm"), theta, trials)[2]
+    np.testing.assert_array_equal(replayed, drifts.transpose(0, 2, 1))
     assert np.all(replayed[:, :, 0] == 0.0)
     with pytest.raises(ValueError, match="learning_rates must be"):
         inf.replayed_q_differences(choice, reward, (0.5, 1.5))

@@ -1,12 +1,19 @@
-"""Tests of rlddm.likelihood: Wiener first-passage density and CDF, and the RLDDM log-likelihood."""
+"""Tests of rlddm.likelihood: Wiener first-passage density and CDF, and the default model's log-likelihood.
+
+Every registered model's likelihood (options, lapses, PIT calibration) is tested in
+``test_models_likelihood.py``.
+"""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from rlddm.likelihood import log_prob_response, loglik, wfpt_logcdf, wfpt_logpdf
+from rlddm.likelihood import (log_prob_response, loglik, loglik_batch, loglik_trials, wfpt_logcdf,
+                              wfpt_logpdf)
+from rlddm.model import MODELS
 
 # Grid from the brief: small and large boundary separation, strong drifts either way,
 # start points near both boundaries.
@@ -141,6 +148,26 @@ def test_start_point_next_to_lower_boundary_keeps_relative_accuracy(u, choice):
     assert step == pytest.approx(np.log(2.0) - v * a * d, abs=1e-12)
 
 
+# Log densities at v = 0.7, a = 1.5 with the start point at the smallest subnormal
+# double (5e-324) from the lower boundary, from the image series summed with 420-digit
+# mpmath (81 images): t = 0.05, 0.3 (image series) and 2.0 (Fourier series).
+SUBNORMAL_START = {0: (-757.44486012166858, -743.35613678252637, -746.78804091942469),
+                   1: (-740.47219693614678, -743.22110388248085, -747.83802550228951)}
+
+
+@pytest.mark.parametrize("choice", [0, 1])
+def test_start_point_a_subnormal_away_from_a_boundary_keeps_full_accuracy(choice):
+    """Below the normal range the series' small products (2 m gap / u, 4 k w / u,
+    pi w) lose digits; they are formed from their factors there instead. The upper
+    boundary at w = 5e-324 used to give +inf (a ratio to a subnormal first image pair
+    overflowed)."""
+    got = wfpt_logpdf(np.array([0.05, 0.3, 2.0]), choice, 0.7, 1.5, 5e-324)
+    np.testing.assert_allclose(got, SUBNORMAL_START[choice], rtol=1e-15)
+    # and on both sides of the normal range the density stays linear in w
+    steps = np.diff(wfpt_logpdf(0.3, choice, 0.7, 1.5, np.array([1e-310, 1e-306, 1e-302])))
+    np.testing.assert_allclose(steps, 4 * np.log(10.0), rtol=1e-13)
+
+
 def test_extreme_but_valid_inputs_give_no_nan_and_no_warnings():
     """Ends of the float range overflow to the right limits, silently and without NaN."""
     grid = np.meshgrid(
@@ -148,7 +175,7 @@ def test_extreme_but_valid_inputs_give_no_nan_and_no_warnings():
         [0, 1],  # choice
         [-1e100, -30.0, 0.0, 1e-300, 30.0, 1e100],  # v
         [1e-100, 1e-3, 1.0, 1e3],  # a
-        [1e-300, 1e-12, 0.5, 1 - 1e-16],  # w
+        [5e-324, 1e-300, 1e-12, 0.5, 1 - 1e-16],  # w
         indexing="ij",
     )
     t, choice, v, a, w = (g.ravel() for g in grid)
@@ -160,6 +187,7 @@ def test_extreme_but_valid_inputs_give_no_nan_and_no_warnings():
         ):
             assert not np.any(np.isnan(out))
     assert np.all(log_prob_response(v, a, w, t) <= 0.0)
+    assert not np.any(wfpt_logpdf(t, choice, v, a, w) == np.inf)
 
 
 def test_broadcasting_and_scalars():
@@ -381,7 +409,11 @@ def test_loglik_many_thetas_equals_separate_calls(data):
     together = loglik(thetas, *data)
     assert together.shape == (50,)
     separate = np.array([loglik(th, *data) for th in thetas])
-    np.testing.assert_array_equal(together, separate)
+    # The series' truncation adapts to the extremes of what is evaluated together, so
+    # the two agree to rounding, not bit for bit.
+    np.testing.assert_array_equal(np.isfinite(together), np.isfinite(separate))
+    finite = np.isfinite(separate)
+    np.testing.assert_allclose(together[finite], separate[finite], rtol=1e-14)
     assert together[3] == -np.inf and np.all(np.isfinite(np.delete(together, 3)))
 
 
@@ -444,24 +476,99 @@ def test_loglik_gradient_is_finite(data):
 @pytest.mark.parametrize(
     "change, match",
     [
-        (dict(theta=[1.0, 1.0, 0.5, 0.1]), r"theta must have shape \(5,\) or \(S, 5\) .*got shape \(4,\)"),
+        (dict(theta=[1.0, 1.0, 0.5, 0.1]),
+         r"theta must have shape \(5,\) or \(B, 5\) .*model 'rlddm' \(order drift, alpha, beta, "
+         r"ter, kappa\), got shape \(4,\)"),
         (dict(theta=np.ones((2, 3, 5))), r"theta must have shape"),
         (dict(theta=[1.0, np.nan, 0.5, 0.1, 0.5]), r"theta must be finite, got alpha = nan at row 0"),
         (
             dict(theta=[[1.0, 1.0, 0.5, 0.1, 0.5], [np.inf, 1.0, 0.5, 0.1, 0.5]]),
             r"theta must be finite, got drift = inf at row 1",
         ),
+        (dict(theta="1.0"), r"theta must be a real numeric array, got dtype <U3"),
+        (dict(theta=[1.0, 10**400, 0.5, 0.1, 0.5]), r"theta must be a real numeric array, got dtype object"),
+        (dict(theta=[[1.0, 1.0], [0.5]]), r"theta must be a real numeric array"),
+        (dict(theta=[True, True, True, False, True]), r"theta must be a real numeric array, got dtype bool"),
         (dict(choice=[0, 2, 1]), r"choice must be -1 \(missed\), 0 or 1, got 2\.0 at index \(1,\)"),
-        (dict(reward=[0, 0.5, 1]), r"reward must be 0 or 1 on answered trials, got 0\.5 at index \(1,\)"),
+        (dict(choice=["a", 0, 1]), r"choice must be a real numeric array, got dtype <U"),
+        (dict(rt=["0.5", "0.6", "0.7"]), r"rt must be a real numeric array, got dtype <U3"),
+        (dict(reward=[1, 10**400, 0]), r"reward must be a real numeric array, got dtype object"),
+        (dict(reward=[0, np.inf, 1]),
+         r"reward must be a finite number or NaN \(no feedback\) on answered trials, got inf at index \(1,\)"),
         (dict(rt=[0.5, np.nan, 0.7]), r"rt must be finite on answered trials, got nan at index \(1,\)"),
-        (dict(rt=[0.5, 0.6]), r"same length"),
+        (dict(rt=[0.5, 0.6]), r"rt, choice and reward must have the same shape"),
         (dict(rt=[[0.5, 0.6, 0.7]]), r"rt must have shape \(T,\)"),
-        (dict(dt=0.0), r"dt must be finite and > 0, got 0\.0"),
-        (dict(max_steps=0), r"max_steps must be a positive integer, got 0"),
+        (dict(rt=[], choice=[], reward=[]), r"at least one trial"),
+        (dict(dt=0.0), r"dt must be a finite number > 0, got 0\.0"),
+        (dict(dt="0.01"), r"dt must be a finite number, got '0\.01'"),
+        (dict(dt=10**400), r"dt must be a finite number, got 1000"),
+        (dict(dt=True), r"dt must be a finite number, got True"),
+        (dict(max_steps=0), r"max_steps must be an integer >= 1, got 0"),
+        (dict(max_steps=900.5), r"max_steps must be an integer >= 1, got 900\.5"),
+        (dict(max_steps="900"), r"max_steps must be an integer >= 1, got '900'"),
+        (dict(max_steps=10**400), r"max_steps must be < 2\*\*31"),
+        (dict(dt=1e300, max_steps=10**9), r"dt \* max_steps \(the response deadline\) must be finite"),
+        (dict(q0=np.nan), r"q0 must be a finite number, got nan"),
+        (dict(q0="0.5"), r"q0 must be a finite number, got '0\.5'"),
+        (dict(model="rl_ddm"), "model must be one of " + re.escape(str(list(MODELS)))),
     ],
 )
 def test_bad_loglik_inputs_raise(change, match):
+    """Every bad argument raises ValueError naming it (never TypeError or OverflowError),
+    with one wording per rule across the package (dt and max_steps: rlddm._checks)."""
     args = dict(theta=THETA, rt=[0.5, 0.6, 0.7], choice=[0, 1, 0], reward=[1, 0, 1]) | change
-    options = {k: args.pop(k) for k in ("dt", "max_steps") if k in args}
-    with pytest.raises(ValueError, match=match):
-        loglik(args["theta"], args["rt"], args["choice"], args["reward"], **options)
+    options = {k: args.pop(k) for k in ("dt", "max_steps", "q0", "model") if k in args}
+    for function in (loglik, loglik_trials):
+        with pytest.raises(ValueError, match=match):
+            function(args["theta"], args["rt"], args["choice"], args["reward"], **options)
+
+
+# ----------------------------------------------------------------------------------
+# Default model: results pinned, extremes
+# ----------------------------------------------------------------------------------
+
+
+def synthetic_data(seed, n=40):
+    """Random choices, rewards and RTs (not from the simulator, so the pin below does not
+    move when the simulator does), with trial 5 missed."""
+    rng = np.random.default_rng(seed)
+    choice = rng.integers(0, 2, n)
+    reward = rng.integers(0, 2, n).astype(float)
+    rt = rng.uniform(0.35, 2.5, n)
+    choice[5], rt[5], reward[5] = -1, np.nan, np.nan
+    return rt, choice, reward
+
+
+PINNED_THETAS = np.array([[2.0, 1.5, 0.4, 0.25, 0.3], [-1.0, 0.8, 0.6, 0.1, 0.9], [0.5, 2.5, 0.5, 0.3, 0.0]])
+# loglik of PINNED_THETAS on synthetic_data(1) from the five-parameter code before
+# models were added (main at 9996320).
+PINNED_LOGLIK = (-105.27971875662894, -397.9754063713486, -80.83582474202632)
+
+
+def test_default_model_results_are_unchanged():
+    rt, choice, reward = synthetic_data(1)
+    np.testing.assert_allclose(loglik(PINNED_THETAS, rt, choice, reward), PINNED_LOGLIK, rtol=1e-14)
+    per_trial = loglik_trials(PINNED_THETAS, rt, choice, reward)
+    assert per_trial.shape == (3, 40) and np.all(per_trial[:, 5] == 0.0)
+    np.testing.assert_allclose(per_trial.sum(axis=1), PINNED_LOGLIK, rtol=1e-14)
+    assert loglik_trials(PINNED_THETAS[0], rt, choice, reward).shape == (40,)
+
+
+def test_extreme_parameters_give_finite_or_minus_inf_and_batch_agrees():
+    """The fuzzing pass's cases: beta = 5e-324 gave +inf, alpha = 1e300 NaN in the batch.
+
+    Every parameter at the ends of its support and of the float range: the likelihood
+    is finite or -inf, never +inf or NaN, and loglik_batch (the same code path) agrees.
+    """
+    rt, choice, reward = synthetic_data(2, n=12)
+    values = {0: [-1e300, -1e3, 0.0, 1e3, 1e300], 1: [5e-324, 1e-300, 1e-3, 1e3, 1e300],
+              2: [5e-324, 1e-300, 0.5, 1 - 1e-16], 3: [0.0, 0.3, 1e300], 4: [0.0, 1.0]}
+    rows = np.array(list(itertools.product(*values.values())))
+    total = loglik(rows, rt, choice, reward)
+    assert not np.any(np.isnan(total) | (total == np.inf))
+    batch = loglik_batch(rows[None], rt, choice, reward)[0]
+    np.testing.assert_array_equal(np.isneginf(batch), np.isneginf(total))
+    finite = np.isfinite(total)
+    np.testing.assert_allclose(batch[finite], total[finite], rtol=1e-13)
+    assert np.isfinite(loglik([2.0, 1.5, 5e-324, 0.2, 0.3], rt, choice, reward))
+    assert loglik([2.0, 1e300, 0.5, 0.2, 0.3], rt, choice, reward) == -np.inf

@@ -19,6 +19,7 @@ import pytest
 
 import rlddm
 from rlddm.likelihood import loglik
+from rlddm.model import get_model
 from rlddm.posterior import (
     NotConvergedError,
     ess_bulk,
@@ -31,6 +32,8 @@ from rlddm.posterior import (
     sample_posteriors,
 )
 from rlddm.priors import DEFAULT_PRIORS, Priors
+
+from .test_likelihood import synthetic_data
 
 N_SIGMA = 4.0
 
@@ -63,6 +66,18 @@ def test_loglik_batch_equals_loglik(small_data):
     np.testing.assert_array_equal(np.isfinite(batch), np.isfinite(expected))
     assert np.isneginf(batch[0, 1]) and np.isneginf(batch[2, 2])
     np.testing.assert_allclose(batch[np.isfinite(batch)], expected[np.isfinite(expected)], rtol=1e-12)
+
+
+def test_loglik_batch_takes_options_per_data_set(small_data):
+    """Each data set its own presented pairs: the batch equals loglik on each with its own."""
+    theta, rt, choice, reward = small_data
+    rng = np.random.default_rng(3)
+    options = np.stack([rng.permutation(4)[:2] for _ in range(3 * 40)]).reshape(3, 40, 2)
+    rows = theta[:, None, :]
+    batch = loglik_batch(rows, rt, choice, reward, options=options)
+    expected = [loglik(theta[d], rt[d], choice[d], reward[d], options=options[d]) for d in range(3)]
+    np.testing.assert_allclose(batch[:, 0], expected, rtol=1e-13)
+    assert not np.allclose(batch[:, 0], loglik_batch(rows, rt, choice, reward)[:, 0])
 
 
 def test_loglik_batch_names_the_bad_data_set(small_data):
@@ -164,6 +179,48 @@ def test_posterior_of_a_long_data_set_concentrates_on_the_truth():
     assert abs(result.mean[0] - wrong_drift) > N_SIGMA * result.sd[0]
 
 
+# Posterior means and the last draw of chain 0 of sample_posteriors on
+# synthetic_data(1) and (2) with seed 7, 40 warm-up and 20 draws, from the
+# five-parameter sampler before models were added (main at 9996320): the streams and
+# the likelihood of the default model are unchanged, so stored references reproduce.
+PINNED_MEANS = [[0.6686905503686847, 2.19690445141413, 0.469331974849356, 0.23064991128765572,
+                 0.5601941997241309],
+                [-0.05110493377822203, 2.2758928738105224, 0.5250890218150152,
+                 0.21575228737633387, 0.4577543528894409]]
+PINNED_LAST = [[1.817995242993578, 2.1750705508660526, 0.45135435339178703, 0.2976144398064595,
+                0.47756927208583305],
+               [0.07118095020275711, 2.146007534064147, 0.585890964816755, 0.20761125069183017,
+                0.45764147589734977]]
+
+
+def test_default_model_draws_are_unchanged():
+    rt, choice, reward = (np.stack(x) for x in zip(synthetic_data(1), synthetic_data(2)))
+    batch = sample_posteriors(rt, choice, reward, seed=7, n_warmup=40, n_draws=20, thin=1,
+                              retry=False)
+    assert batch.names == rlddm.PARAMETER_NAMES and batch[0].names == rlddm.PARAMETER_NAMES
+    np.testing.assert_allclose(batch.draws.mean(axis=(1, 2)), PINNED_MEANS, rtol=1e-10)
+    np.testing.assert_allclose(batch.draws[:, 0, -1], PINNED_LAST, rtol=1e-10)
+
+
+@pytest.mark.parametrize("spec", [get_model("dual_lr"), get_model("rlddm", free=("p_outlier",))],
+                         ids=["dual_lr", "rlddm+p_outlier"])
+def test_sampler_runs_in_the_model_dimension(spec):
+    """A smoke test: two 60-trial data sets of a six-parameter model, few iterations."""
+    theta = np.array([[2.5, 1.0, 0.5, 0.25, 0.6, 0.2], [-1.5, 1.3, 0.4, 0.3, 0.3, 0.05]])
+    outcomes = rlddm.ReversalDesign().sample(2, n_trials=60, seed=21)
+    data = rlddm.simulate(theta, outcomes, model=spec, seed=22, method="exact")
+    batch = sample_posteriors(data.rt, data.choice, data.reward, model=spec, seed=23,
+                              n_warmup=40, n_draws=20, thin=1, retry=False)
+    assert spec.n_free == 6 and batch.names == spec.names
+    assert batch.draws.shape == (2, 4, 20, 6)
+    assert batch.rhat.shape == batch.ess_bulk.shape == batch.ess_tail.shape == (2, 6)
+    assert np.all(np.isfinite(batch.draws)) and np.all(spec.in_support(batch.draws.reshape(-1, 6)))
+    assert all(name in reason for reason in batch.reasons for name in ("R-hat", "ESS"))
+    assert batch[1].names == spec.names and batch[1].mean.shape == (6,)
+    with pytest.raises(ValueError, match=r"priors name \['drift', 'alpha', 'beta', 'ter', 'kappa'\], but"):
+        sample_posteriors(data.rt, data.choice, data.reward, model=spec, priors=DEFAULT_PRIORS)
+
+
 def test_unconverged_posterior_is_flagged_and_refused(small_data):
     """Far too few iterations: both runs fail the checks, the result says why, and
     `sample_posterior` raises instead of returning it. The batched and single-data-set
@@ -210,6 +267,25 @@ def test_recovery_metrics_on_known_draws():
     assert sum(sizes) == 50
 
 
+def test_recovery_metrics_follow_the_model():
+    """Names from the spec; a by-drift breakdown per learning rate, only with a free drift."""
+    rng = np.random.default_rng(10)
+    dual = get_model("dual_lr")
+    truth = dual.priors().sample(30, seed=11)
+    metrics = recovery_metrics(truth, truth[:, None] + 1e-3 * rng.standard_normal((30, 50, 6)),
+                               model=dual)
+    assert list(metrics["parameters"]) == list(dual.names)
+    assert {"kappa_pos_r_by_drift", "kappa_neg_r_by_drift"} <= set(metrics)
+    assert "kappa_r_by_drift" not in metrics
+    no_drift = get_model("rlddm", fixed={"drift": 2.0})
+    truth = no_drift.priors().sample(30, seed=12)
+    metrics = recovery_metrics(truth, truth[:, None] + 1e-3 * rng.standard_normal((30, 50, 4)),
+                               model=no_drift)
+    assert not any(key.endswith("_r_by_drift") for key in metrics)
+    with pytest.raises(ValueError, match=r"draws must have shape \(D, K, 4\) .*'rlddm\[drift=2\]'"):
+        recovery_metrics(truth, np.zeros((30, 50, 5)), model=no_drift)
+
+
 def test_reference_run_writes_its_files(tmp_path):
     priors = Priors.default()
     metrics = reference_run(tmp_path, n=3, n_trials=20, seed=1, n_warmup=40, n_draws=20, thin=1,
@@ -217,14 +293,44 @@ def test_reference_run_writes_its_files(tmp_path):
     stored = np.load(tmp_path / "reference.npz")
     assert stored["theta"].shape == (3, 5) and stored["rt"].shape == (3, 20)
     assert stored["outcomes"].shape == (3, 20, 2)
+    np.testing.assert_array_equal(stored["options"], np.broadcast_to([0, 1], (3, 20, 2)))
     assert stored["draws"].shape == (3, 4, 20, 5)
     config = json.loads((tmp_path / "reference.json").read_text())
     assert Priors.from_dict(config["priors"]) == priors
     assert rlddm.ReversalDesign.from_dict(config["design"]) == rlddm.ReversalDesign(n_trials=20)
     assert (config["n_trials"], config["method"], config["seed"]) == (20, "exact", 1)
+    assert config["model"] == {"name": "rlddm", "fixed": {"p_outlier": 0.0}} and config["q0"] == 0.5
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
     # 20 draws per chain cannot pass the checks: every data set is reported, none dropped.
     assert metrics["n_converged"] == 0 and metrics["not_converged_ids"] == [0, 1, 2]
     assert metrics["parameters"] is None
     assert metrics["all_datasets"]["n_datasets"] == 3
     assert set(metrics["all_datasets"]["parameters"]) == set(rlddm.PARAMETER_NAMES)
+
+
+class PairedDesign:
+    """A design with only ``schedule`` and ``to_dict``: six options in three pairs."""
+
+    q0 = 0.25
+
+    def schedule(self, n, *, n_trials=None, seed=None):
+        rng = np.random.default_rng(seed)
+        pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)[rng.integers(0, 3, (n, n_trials))]
+        return (rng.random((n, n_trials, 2)) < 0.5).astype(float), pairs
+
+    def to_dict(self):
+        return {"kind": "paired", "n_options": 6}
+
+
+def test_reference_run_takes_a_model_and_any_scheduled_design(tmp_path):
+    spec = get_model("dual_lr")
+    metrics = reference_run(tmp_path, n=2, n_trials=30, seed=2, model=spec, design=PairedDesign(),
+                            n_warmup=40, n_draws=20, thin=1, progress=None)
+    stored = np.load(tmp_path / "reference.npz")
+    assert stored["theta"].shape == (2, 6) and stored["draws"].shape == (2, 4, 20, 6)
+    assert stored["options"].shape == (2, 30, 2) and stored["options"].max() <= 5
+    config = json.loads((tmp_path / "reference.json").read_text())
+    assert config["model"]["name"] == "dual_lr" and config["parameter_names"] == list(spec.names)
+    assert config["design"] == {"kind": "paired", "n_options": 6} and config["q0"] == 0.25
+    assert set(metrics["all_datasets"]["parameters"]) == set(spec.names)
+    assert metrics["kappa_pos_r_by_drift"] is None and "kappa_pos_r_by_drift" in metrics["all_datasets"]

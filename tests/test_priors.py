@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from rlddm.model import MODELS, get_model
 from rlddm.parameters import PARAMETER_NAMES
 from rlddm.priors import DEFAULT_PRIORS, Prior, Priors
 
@@ -59,6 +60,28 @@ def test_names_follow_parameter_table():
     assert DEFAULT_PRIORS.names == PARAMETER_NAMES
     assert len(DEFAULT_PRIORS) == 5
     assert list(DEFAULT_PRIORS) == list(PARAMETER_NAMES)
+
+
+def test_the_default_models_priors_are_the_default_priors():
+    """The sampler and reference runs take the model's priors: for ``rlddm`` the very
+    same draws as before models were added."""
+    priors = get_model("rlddm").priors()
+    assert priors == DEFAULT_PRIORS
+    np.testing.assert_array_equal(priors.sample(100, seed=3), DEFAULT_PRIORS.sample(100, seed=3))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_models_priors_map_into_its_support(name):
+    """What the sampler relies on in every dimension: draws, their unbounded images and
+    back lie in the model's support, and the unbounded density is finite there."""
+    spec = get_model(name, free=("p_outlier",))
+    priors = spec.priors()
+    theta = priors.sample(2000, seed=4)
+    z = priors.to_unbounded(theta)
+    assert z.shape == (2000, spec.n_free) and np.all(np.isfinite(z))
+    np.testing.assert_allclose(priors.from_unbounded(z), theta, rtol=1e-9, atol=1e-12)
+    assert np.all(spec.in_support(priors.from_unbounded(z)))
+    assert np.all(np.isfinite(priors.log_prob_unbounded(z)))
 
 
 def test_default_priors_are_the_posts():

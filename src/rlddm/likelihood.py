@@ -1,4 +1,4 @@
-"""Exact log-likelihood of the RLDDM: Wiener first-passage densities and CDFs, and the trial loop.
+"""Exact log-likelihood of every registered RLDDM: Wiener first-passage series, and the trial loop.
 
 The density here is that of the continuous-time model: a Wiener process with unit
 diffusion coefficient between absorbing boundaries at 0 and ``a``. The simulator's
@@ -27,7 +27,9 @@ for ``w <= 1/2``, of the upper one for ``w > 1/2``), and ``1 - w`` is carried al
 rather than recomputed. Rounding then dominates: against 50-digit evaluation at
 random points (both boundaries, ``u`` from 0.005 to 20, ``w`` down to 1e-12 from
 either boundary, ``|v a|`` up to 40) the log density was off by at most
-``2e-15 * (1 + |log density|)``.
+``2e-15 * (1 + |log density|)``; start points a subnormal distance from a boundary
+(down to 5e-324) keep that accuracy, the series' small products being formed from
+their factors there.
 
 The per-boundary CDF follows the same truncation rule: the image series of Blurton,
 Kesselmeier & Gondan (2012) for ``u < 0.5``, otherwise the boundary probability minus
@@ -37,6 +39,15 @@ to ``2e-14`` relative. Its images are not re-paired, so when the start point is 
 ``d`` of the opposite boundary its relative accuracy degrades to about ``1e-16 / d``.
 ``log_prob_response`` adds both boundaries; for ``u >= 0.5`` it uses one survival
 series for both.
+
+Trial loop
+----------
+`loglik`, `loglik_trials`, `loglik_batch` and `rt_pit` share one private core: the
+model specification (``rlddm.model``) turns theta into the kernel's parameter slots,
+the compiled kernel (``rlddm._sim.replay_drifts``) replays every trial's drift with
+the simulator's own learning update (so the Q-learning is written once, in the
+kernel, and once readably in ``rlddm.reference``), and the series above give each
+answered trial's density, mixed with the lapse density where ``p_outlier > 0``.
 
 References
 ----------
@@ -52,14 +63,21 @@ model. J. Math. Psychol., 60, 20-22.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from functools import cached_property
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr
 
-from .parameters import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS, check_theta
+from . import _sim
+from ._checks import check_deadline, check_finite
+from .model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, ModelSpec, get_model
+from .parameters import Parameter, check_columns
+from .simulation import check_options
 
 __all__ = ["wfpt_logpdf", "wfpt_logcdf", "wfpt_conditional_cdf", "log_prob_response", "loglik",
-           "rt_pit"]
+           "loglik_trials", "loglik_batch", "rt_pit"]
 
 _LOG_EPS = np.log(1e-14)  # relative truncation error of every series
 _U_SWITCH = 0.5  # standardised time at which the large-time series takes over
@@ -71,6 +89,8 @@ _PI2_HALF = 0.5 * np.pi**2
 _T_MAX_RTOL = 1e-6
 # Safety net only: the remainder bounds need at most ~10 terms for any valid input.
 _MAX_TERMS = 50
+# Smallest normal double: below it a product such as 2 gap / u keeps too few digits.
+_TINY = np.finfo(float).tiny
 
 
 def _extremes_ok() -> np.errstate:
@@ -126,8 +146,18 @@ def _log_pair_ratio(k: int, u: NDArray, w: NDArray) -> NDArray:
     images cancel to O(w).
     """
     z = 4.0 * k * w / u
-    bracket_minus_one = (2.0 * k * -np.expm1(-z) - w * (2.0 + np.exp(-z))) / w
-    return -2.0 * k * (k - w) / u + np.log1p(bracket_minus_one)
+    log_bracket = np.log1p((2.0 * k * -np.expm1(-z) - w * (2.0 + np.exp(-z))) / w)
+    # Below the normal range z carries too few digits; there 1 - exp(-z) = z and
+    # 2 + exp(-z) = 3 to double precision.
+    tiny = z < _TINY
+    if tiny.any():
+        log_bracket[tiny] = np.log1p(8.0 * k * k / u[tiny] - 3.0)
+    # A subnormal w with u near the underflow limit overflows the bracket; 2 + exp(-z)
+    # is negligible in it there.
+    huge = np.isinf(log_bracket)
+    if huge.any():
+        log_bracket[huge] = np.log(2.0 * k * -np.expm1(-z[huge])) - np.log(w[huge])
+    return -2.0 * k * (k - w) / u + log_bracket
 
 
 def _log_fstd_small_low(u: NDArray, w: NDArray, gap: NDArray) -> NDArray:
@@ -146,31 +176,42 @@ def _log_fstd_small_low(u: NDArray, w: NDArray, gap: NDArray) -> NDArray:
     return np.log(w) - w * w / (2.0 * u) + np.log(one_minus)
 
 
-def _upper_bracket(m: int, u: NDArray, gap: NDArray) -> NDArray:
-    """``m (1 - e) - gap (1 + e)``, ``e = exp(-2 m gap / u)``: see `_log_fstd_small_high`."""
-    e = np.exp(-2.0 * m * gap / u)
-    return m * -np.expm1(-2.0 * m * gap / u) - gap * (1.0 + e)
+def _log_upper_bracket(m: int, u: NDArray, gap: NDArray) -> NDArray:
+    """Log of ``m (1 - e) - gap (1 + e)``, ``e = exp(-2 m gap / u)``: see `_log_fstd_small_high`.
+
+    Where ``x = 2 m gap / u`` is below the normal range (gap within about 1e-308 of the
+    upper boundary) x carries too few digits; there ``1 - e = x`` and ``1 + e = 2`` to
+    double precision, so the bracket is ``gap (2 m**2 / u - 2)``, formed from gap (exact
+    as given) and a normal number.
+    """
+    x = 2.0 * m * gap / u
+    out = np.log(m * -np.expm1(-x) - gap * (1.0 + np.exp(-x)))
+    tiny = x < _TINY
+    if tiny.any():
+        out[tiny] = np.log(gap[tiny]) + np.log(2.0 * m * m / u[tiny] - 2.0)
+    return out
 
 
 def _log_fstd_small_high(u: NDArray, w: NDArray, gap: NDArray) -> NDArray:
     """Small-time series for w > 1/2, with images paired around the upper boundary's copies.
 
     With ``gap = 1 - w`` and m odd, the images at ``m - gap`` and ``-(m + gap)`` sum
-    to ``exp(-(m - gap)**2 / 2u) * _upper_bracket(m, u, gap)``, positive for u < 1.
+    to ``exp(-(m - gap)**2 / 2u)`` times a bracket (`_log_upper_bracket`), positive for u < 1.
     Near w = 1 the density is O(gap) while single images are O(1); these pairs leave
     no cancellation. The bracket is at most ``m min(1, 2 m gap / u)`` and the pairs
     shrink by more than half from one m to the next, which bounds the remainder;
     the partial sum is at least the first pair. Ratios to the first pair are formed
-    analytically so that nothing is computed as ``-inf - -inf`` when u underflows.
+    analytically so that nothing is computed as ``-inf - -inf`` when u underflows, and
+    in log space so that a first pair near the underflow limit cannot make them overflow.
     """
-    log_first = np.log(_upper_bracket(1, u, gap))
+    log_first = _log_upper_bracket(1, u, gap)
     acc = np.ones_like(u)
     for m in range(3, 2 * _MAX_TERMS, 2):
         log_ratio_exp = -(m - 1) * (m + 1 - 2.0 * gap) / (2.0 * u)  # exp part of pair m / pair 1
         log_bound = np.log(2.0 * m * np.minimum(1.0, 2.0 * m * gap / u)) + log_ratio_exp - log_first
         if np.all(log_bound <= _LOG_EPS):
             return -w * w / (2.0 * u) + log_first + np.log(acc)
-        acc += _upper_bracket(m, u, gap) * np.exp(log_ratio_exp - log_first)
+        acc += np.exp(_log_upper_bracket(m, u, gap) - log_first + log_ratio_exp)
     raise RuntimeError(f"image series did not converge in {_MAX_TERMS} terms; please report")
 
 
@@ -204,8 +245,13 @@ def _fourier_sum(u: NDArray, w: NDArray, gap: NDArray, coef) -> tuple[NDArray, N
     evaluated by recurrence so that w near 0 or 1 loses no accuracy.
     """
     cos_pw = np.cos(np.pi * w)
-    # sin(pi w) = sin(pi gap); the smaller argument carries the relative accuracy.
-    log_lead = np.log(np.sin(np.pi * np.minimum(w, gap))) - _PI2_HALF * u
+    # sin(pi w) = sin(pi gap); the smaller argument carries the relative accuracy. Below
+    # the normal range pi * smaller would lose digits, and sin(x) = x there anyway.
+    smaller = np.minimum(w, gap)
+    log_lead = np.log(np.sin(np.pi * smaller)) - _PI2_HALF * u
+    tiny = np.pi * smaller < _TINY
+    if tiny.any():
+        log_lead[tiny] = np.log(np.pi) + np.log(smaller[tiny]) - _PI2_HALF * u[tiny]
     acc = np.ones_like(u)
     cheb_prev, cheb = 1.0, 2.0 * cos_pw  # U_0, U_1
     for k in range(2, _n_fourier_terms(np.min(u)) + 1):
@@ -385,14 +431,31 @@ def _raise_at(name: str, requirement: str, values: NDArray, bad: NDArray) -> Non
     raise ValueError(f"{name} must be {requirement}, got {values[index].item()!r}{where}")
 
 
+def _as_array(x: ArrayLike, name: str) -> NDArray:
+    """``np.asarray(x)``, with NumPy's error on ragged nesting naming the argument."""
+    try:
+        return np.asarray(x)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a real numeric array: {err}") from None
+
+
+def _float_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """``x`` as a float64 array if it is real numeric (bool, int or float); else ValueError.
+
+    Strings are refused even where NumPy would parse them, and so are integers beyond
+    the float range (NumPy keeps them as objects).
+    """
+    array = _as_array(x, name)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
 def _as_float_arrays(**named: ArrayLike) -> list[NDArray]:
     """Float arrays broadcast against each other; NaN anywhere raises, naming the argument."""
     arrays = []
     for name, x in named.items():
-        try:
-            arr = np.asarray(x, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be numeric, got {x!r}") from err
+        arr = _float_array(x, name)
         _raise_at(name, "a number (not NaN)", arr, np.isnan(arr))
         arrays.append(arr)
     return np.broadcast_arrays(*arrays)
@@ -577,195 +640,437 @@ def log_prob_response(v: ArrayLike, a: ArrayLike, w: ArrayLike, t_max: ArrayLike
     return _scalar_or_array(out)
 
 
-def _check_data(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike) -> tuple[NDArray, NDArray, NDArray]:
+# ----------------------------------------------------------------------------------
+# RLDDM log-likelihood: trial data, replay, trial densities
+# ----------------------------------------------------------------------------------
+
+_SLOT = {name: SLOTS.index(name) for name in ("alpha", "beta", "ter", "p_outlier")}
+
+
+@dataclass(frozen=True)
+class _Trials:
+    """Validated data sets in the kernel's dtypes, each array C-contiguous.
+
+    rt, reward : (D, T) float64 (reward NaN: no feedback); choice : (D, T) int8;
+    options : (D, T, 2) int32; answered : (D, T) bool (choice 0 or 1).
+    """
+
+    rt: NDArray[np.float64]
+    choice: NDArray[np.int8]
+    reward: NDArray[np.float64]
+    options: NDArray[np.int32]
+    n_options: int
+    q0: float
+    answered: NDArray[np.bool_]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(D, T): data sets and trials."""
+        return self.rt.shape
+
+    @cached_property
+    def answered_index(self) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Data set and trial of every answered trial, (E,) each: fixed while theta varies."""
+        return np.nonzero(self.answered)
+
+    def take(self, indices: NDArray | slice) -> _Trials:
+        """The data sets at ``indices`` (a subset of the batch, for the sampler)."""
+        return replace(self, rt=self.rt[indices], choice=self.choice[indices],
+                       reward=self.reward[indices], options=self.options[indices],
+                       answered=self.answered[indices])
+
+
+def _raise_in_data(name: str, requirement: str, values: NDArray, bad: NDArray,
+                   batched: bool) -> None:
+    """`_raise_at` for (D, T) data, naming the data set when the caller passed several."""
+    if not np.any(bad):
+        return
+    dataset = int(np.argwhere(bad)[0][0])
+    try:
+        _raise_at(name, requirement, values[dataset], bad[dataset])
+    except ValueError as err:
+        raise ValueError(f"data set {dataset}: {err}" if batched else str(err)) from None
+
+
+def _check_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike,
+                  options: ArrayLike | None = None, n_options: int | None = None,
+                  q0: float = DEFAULT_Q0, *, batched: bool = False) -> _Trials:
+    """Validate one data set (``batched=False``: shapes (T,)) or several ((T,) or (D, T)).
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, the bad value and its index (and data set, if batched).
+    """
+    shapes = "(T,) or (D, T)" if batched else "(T,)"
     arrays = []
     for name, x in (("rt", rt), ("choice", choice), ("reward", reward)):
-        arr = np.asarray(x, dtype=float)
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must have shape (T,), got shape {arr.shape}")
-        arrays.append(arr)
-    rt, choice, reward = arrays
-    if not rt.shape == choice.shape == reward.shape:
-        raise ValueError(
-            "rt, choice and reward must have the same length, "
-            f"got {rt.shape[0]}, {choice.shape[0]}, {reward.shape[0]}"
-        )
-    _raise_at("choice", "-1 (missed), 0 or 1", choice, ~np.isin(choice, (-1, 0, 1)))
-    responded = choice != -1
-    _raise_at("rt", "finite on answered trials", rt, responded & ~np.isfinite(rt))
-    _raise_at("reward", "0 or 1 on answered trials", reward, responded & ~np.isin(reward, (0, 1)))
-    return rt, choice.astype(np.intp), reward
+        array = _float_array(x, name)
+        if array.ndim not in ((1, 2) if batched else (1,)):
+            raise ValueError(f"{name} must have shape {shapes}, got shape {array.shape}")
+        arrays.append(array)
+    if not arrays[0].shape == arrays[1].shape == arrays[2].shape:
+        raise ValueError("rt, choice and reward must have the same shape, got shapes "
+                         + ", ".join(str(array.shape) for array in arrays))
+    rt, choice, reward = (np.atleast_2d(array) for array in arrays)
+    if rt.shape[1] == 0:
+        raise ValueError("rt, choice and reward must hold at least one trial, got 0")
+    _raise_in_data("choice", "-1 (missed), 0 or 1", choice, ~np.isin(choice, (-1, 0, 1)), batched)
+    answered = choice != -1
+    _raise_in_data("rt", "finite on answered trials", rt, answered & ~np.isfinite(rt), batched)
+    _raise_in_data("reward", "a finite number or NaN (no feedback) on answered trials", reward,
+                   answered & np.isinf(reward), batched)
+    options, n_options = check_options(options, n_options, rt.shape[1])
+    if options.shape[0] not in (1, rt.shape[0]):
+        raise ValueError(f"options must have shape (T, 2) or ({rt.shape[0]}, T, 2) for "
+                         f"{rt.shape[0]} data sets, got shape {options.shape}")
+    return _Trials(rt=np.ascontiguousarray(rt), choice=choice.astype(np.int8),
+                   reward=np.ascontiguousarray(reward),
+                   options=np.ascontiguousarray(np.broadcast_to(options, rt.shape + (2,))),
+                   n_options=n_options, q0=check_finite(q0, "q0"), answered=answered)
 
 
-def _trial_drifts(drift: NDArray, learning_rate: NDArray, arm: NDArray,
-                  reward: NDArray) -> NDArray:
-    """Drift ``drift * (Q0 - Q1)`` on each trial, Q-values starting at (0.5, 0.5).
+def _check_rows(theta: ArrayLike, spec: ModelSpec) -> NDArray[np.float64]:
+    """Parameter rows of the model's width as a (S, n_free) float64 array, finite.
 
-    ``drift`` has shape (S,); ``learning_rate``, ``arm`` and ``reward`` (S, T) give
-    each trial's Q update (a learning rate of 0 leaves Q unchanged, as a missed
-    trial does). Returns shape (S, T).
+    The supports are not checked: rows outside them get ``-inf``, which suits MCMC.
     """
-    rows = np.arange(drift.size)
-    q = np.full((drift.size, 2), 0.5)
-    v = np.empty(arm.shape)
-    for trial in range(arm.shape[1]):
-        v[:, trial] = drift * (q[:, 0] - q[:, 1])
-        chosen = arm[:, trial]
-        q[rows, chosen] += learning_rate[:, trial] * (reward[:, trial] - q[rows, chosen])
-    return v
+    anywhere = tuple(replace(p, lower=-np.inf, upper=np.inf, lower_open=True, upper_open=True)
+                     for p in spec.free_parameters)
+    return check_columns(_as_array(theta, "theta"), anywhere, name="theta", model=spec.label())
 
 
-def loglik(
-    theta: ArrayLike,
-    rt: ArrayLike,
-    choice: ArrayLike,
-    reward: ArrayLike,
-    *,
-    dt: float = 0.01,
-    max_steps: int = 900,
-) -> NDArray | float:
+def _interior_point(parameters: tuple[Parameter, ...]) -> NDArray[np.float64]:
+    """A harmless point of the supports, where rows outside them are evaluated (and then
+    masked) so that one vectorised pass serves every row.
+
+    A closed bound where there is one (ter 0, learning rates 0, p_outlier 0: no lapses),
+    else the midpoint of a bounded support (beta 0.5), one unit inside a half-bounded
+    one (alpha 1) and 0 on the real line (drift): for ``rlddm`` the point (0, 1, 0.5, 0, 0).
+    """
+    point = []
+    for p in parameters:
+        low, high = np.isfinite(p.lower), np.isfinite(p.upper)
+        if low and not p.lower_open:
+            point.append(p.lower)
+        elif high and not p.upper_open:
+            point.append(p.upper)
+        elif low and high:
+            point.append(0.5 * (p.lower + p.upper))
+        else:
+            point.append(p.lower + 1.0 if low else p.upper - 1.0 if high else 0.0)
+    return np.array(point)
+
+
+def _replay(spec: ModelSpec, theta: NDArray[np.float64],
+            trials: _Trials) -> tuple[NDArray, NDArray, NDArray]:
+    """Kernel slots, support mask and trial drifts of (D, S, n_free) parameter rows.
+
+    Returns slots (D, S, 9), in_support (D, S) and drift rates (D, S, T), replayed by
+    the compiled kernel with the simulator's own learning update and drift map.
+    """
+    n_sets, n_rows, width = theta.shape
+    rows = theta.reshape(-1, width)
+    ok = spec.in_support(rows)
+    safe = np.where(ok[:, None], rows, _interior_point(spec.free_parameters))
+    slots = np.ascontiguousarray(spec.slots(safe).reshape(n_sets, n_rows, len(SLOTS)))
+    drifts = np.empty((n_sets, n_rows, trials.shape[1]))
+    # One thread: the replay is ~0.3 ms of a 28 x 4 x 360 call, and OpenMP threads would
+    # only compete with NumPy (and with parallel runs) for the cores.
+    _sim.replay_drifts(slots, trials.choice, trials.reward, trials.options, trials.n_options,
+                       trials.q0, int(spec.drift_map), drifts, 1)
+    return slots, ok.reshape(n_sets, n_rows), drifts
+
+
+def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
+                  t_max: float) -> NDArray:
+    """Log density of decision time ``t`` at boundary ``choice`` given a decision by t_max.
+
+    ``log f(t | choice; v, a, w) - log P(T < t_max)`` elementwise on 1-d arrays; ``-inf``
+    where ``t <= 0``, ``t > t_max`` (widened by `_T_MAX_RTOL`), or the standardised time
+    or scaled drift leave the float range (alpha or drift near it), where the density
+    is 0 in the limit as well.
+    """
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        u = t / a**2
+        u_max = t_max / a**2
+        s = v * a
+    ok = ((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL)) & np.isfinite(s) & (u > 0)
+          & np.isfinite(u) & (u_max > 0) & np.isfinite(u_max))
+    if not ok.all():
+        out = np.full(t.shape, -np.inf)
+        out[ok] = _log_decision(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
+        return out
+    with _extremes_ok():
+        return (_log_density_lower(u, *_to_lower(choice, s, w)) - 2.0 * np.log(a)
+                - _log_response_finite(u_max, s, w, 1.0 - w))
+
+
+def _with_lapses(log_decision: NDArray, rt: NDArray, p: NDArray, t_max: float) -> NDArray:
+    """Log of ``(1 - p) exp(log_decision) + p * 0.5 / t_max * [0 <= rt <= t_max]``.
+
+    Exactly ``log_decision`` where ``p == 0``. The lapse window is not widened: a
+    lapse's RT, uniform on [0, t_max), is drawn without ter and is never rounded past
+    t_max by the simulator.
+    """
+    with np.errstate(divide="ignore"):
+        log_lapse = np.where((rt >= 0) & (rt <= t_max), np.log(p) + np.log(0.5 / t_max), -np.inf)
+        mixed = np.logaddexp(np.log1p(-p) + log_decision, log_lapse)
+    return np.where(p > 0, mixed, log_decision)
+
+
+def _trial_logliks(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
+                   t_max: float) -> tuple[NDArray, NDArray]:
+    """The one likelihood: per-trial log densities of (D, S, n_free) rows on (D, T) data.
+
+    Returns ``(per_trial, in_support)``: per_trial (D, S, T) is 0 on missed trials and
+    ``-inf`` on every answered trial of a row outside the support; in_support (D, S).
+    The series run on the (E answered trials, S rows) grid of every row, those outside
+    the support evaluated at an interior point and masked: the grid, and the data
+    gathered onto it, stay the same while theta varies.
+    """
+    slots, ok, drifts = _replay(spec, theta, trials)
+    dataset, trial = trials.answered_index
+    n_elements, n_rows = dataset.size, theta.shape[1]
+
+    def column(name: str) -> NDArray:
+        return slots[:, :, _SLOT[name]][dataset].ravel()
+
+    rt = np.repeat(trials.rt[dataset, trial], n_rows)
+    per_element = _log_decision(rt - column("ter"),
+                                np.repeat(trials.choice[dataset, trial], n_rows),
+                                drifts[dataset, :, trial].ravel(), column("alpha"),
+                                column("beta"), t_max)
+    if spec.has_lapses:
+        per_element = _with_lapses(per_element, rt, column("p_outlier"), t_max)
+    per_trial = np.zeros(drifts.shape)
+    per_trial[dataset, :, trial] = per_element.reshape(n_elements, n_rows)
+    outside = ~ok[:, :, None] & trials.answered[:, None, :]
+    per_trial[outside] = -np.inf
+    return per_trial, ok
+
+
+def _loglik_rows(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
+                 t_max: float) -> NDArray[np.float64]:
+    """Total log-likelihood (D, S) of (D, S, n_free) rows; ``-inf`` outside the support."""
+    per_trial, ok = _trial_logliks(spec, theta, trials, t_max)
+    return np.where(ok, per_trial.sum(axis=-1), -np.inf)
+
+
+def _prepare(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike,
+             model: str | ModelSpec, options: ArrayLike | None, n_options: int | None,
+             q0: float, dt: float, max_steps: int) -> tuple[ModelSpec, NDArray, _Trials, float]:
+    """Validated arguments of `loglik` and `loglik_trials`; theta as (1, S, n_free)."""
+    spec = get_model(model)
+    rows = _check_rows(theta, spec)
+    t_max = check_deadline(dt, max_steps)
+    trials = _check_trials(rt, choice, reward, options, n_options, q0)
+    return spec, rows[None], trials, t_max
+
+
+def loglik(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+           model: str | ModelSpec = DEFAULT_MODEL, options: ArrayLike | None = None,
+           n_options: int | None = None, q0: float = DEFAULT_Q0, dt: float = 0.01,
+           max_steps: int = 900) -> NDArray | float:
     """RLDDM log-likelihood of one data set, for one or many parameter vectors.
 
-    On each answered trial the drift is ``drift * (Q0 - Q1)``; the trial contributes
-    the Wiener log density of ``rt - ter`` at the chosen boundary minus
-    ``log P(decision time < max_steps * dt)``, because the simulator re-runs trials
-    without a decision in time. Then the chosen arm's Q-value moves towards the
-    reward by ``kappa``. Q-values start at (0.5, 0.5).
+    On each answered trial the drift comes from the Q-values of the two presented
+    options before the trial (the model's drift map, e.g. ``drift * (Q_first -
+    Q_second)``), replayed by the compiled kernel with the simulator's own update. A
+    decision trial contributes the Wiener density of ``rt - ter`` at the chosen
+    boundary divided by ``P(decision time < t_max)``, because the simulator re-runs
+    trials without a decision in time. With ``p = p_outlier > 0`` the trial density is
+    ``(1 - p) * that + p * 0.5 / t_max * [0 <= rt <= t_max]`` (a lapse: RT uniform on
+    the window, choice 50/50), so an RT faster than ter is possible; ``p = 0`` gives
+    the decision density alone, exactly. Then the chosen option's Q-value learns from
+    the reward (not at all on a NaN reward: no feedback).
 
     Missed trials (``choice == -1``) are skipped: they leave Q unchanged and add
     nothing to the likelihood (their ``rt`` and ``reward`` are ignored).
 
     Parameters
     ----------
-    theta : array_like, shape (5,) or (S, 5)
-        ``(drift, alpha, beta, ter, kappa)`` per row. Rows outside the support
-        (``alpha <= 0``, ``beta`` not in (0, 1), ``ter < 0``, ``kappa`` not in
-        [0, 1]) get ``-inf``, which suits MCMC; non-finite values raise.
+    theta : array_like, shape (n_free,) or (S, n_free)
+        Free parameters of ``model`` per row (for ``rlddm``: drift, alpha, beta, ter,
+        kappa). Rows outside the support get ``-inf``, which suits MCMC; non-finite
+        values raise.
     rt : array_like, shape (T,)
         Response times in seconds; finite on answered trials.
     choice : array_like, shape (T,)
-        0 (upper boundary), 1 (lower boundary) or -1 (missed).
+        0 (first option, upper boundary), 1 (second option, lower boundary) or -1
+        (missed).
     reward : array_like, shape (T,)
-        Reward received for the chosen arm, 0 or 1 on answered trials.
-    dt : float, keyword-only
-        Simulator time step; with ``max_steps`` it sets the deadline
-        ``t_max = max_steps * dt`` for the decision time.
-    max_steps : int, keyword-only
-        Simulator step limit.
+        Reward of the chosen option: any finite number, or NaN for no feedback.
+    model : str or ModelSpec, keyword-only
+        A registered model (``rlddm.model.list_models()``) or a spec with fixed values;
+        theta's columns are its free parameters (``get_model(model).names``).
+    options : array_like of int, shape (T, 2), optional, keyword-only
+        The two options presented on each trial (choice 0 picks the first); options
+        0 and 1 on every trial by default.
+    n_options : int, optional, keyword-only
+        Number of options (one more than the largest index by default).
+    q0 : float, keyword-only
+        Initial Q-value of every option.
+    dt, max_steps : float, int, keyword-only
+        Simulator step and step limit; ``t_max = max_steps * dt`` is the deadline of
+        the decision time (and the end of a lapse's RT window).
 
     Returns
     -------
     float or ndarray, shape (S,)
-        Log-likelihood: a float for ``theta`` of shape (5,), else one value per row.
-        A decision time ``rt - ter`` that is ``<= 0`` or above ``t_max`` is impossible
-        and gives ``-inf`` (``t_max`` is widened by a relative 1e-6 so that simulated
-        ``rt = max_steps * dt + ter`` survives rounding, even to float32).
+        Log-likelihood: a float for 1-d ``theta``, else one value per row; the sum of
+        `loglik_trials`. Without lapses, a decision time ``rt - ter`` that is ``<= 0``
+        or above ``t_max`` is impossible and gives ``-inf`` (``t_max`` is widened by a
+        relative 1e-6 so that simulated ``rt = max_steps * dt + ter`` survives
+        rounding, even to float32).
 
     Raises
     ------
     ValueError
-        On wrong shapes, non-finite ``theta``, or invalid data or simulator settings.
+        On an unknown model, wrong shapes, non-finite ``theta``, invalid data or
+        options, or invalid simulator settings, naming the argument and value.
     """
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim not in (1, 2) or theta.shape[-1] != N_PARAMETERS:
-        raise ValueError(
-            f"theta must have shape ({N_PARAMETERS},) or (S, {N_PARAMETERS}) "
-            f"(order {', '.join(PARAMETER_NAMES)}), got shape {theta.shape}"
-        )
-    rows = np.atleast_2d(theta)
-    bad = ~np.isfinite(rows)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        raise ValueError(
-            f"theta must be finite, got {PARAMETER_NAMES[column]} = {rows[row, column].item()!r} at row {row}"
-        )
-    if not (np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be finite and > 0, got {dt!r}")
-    if not (int(max_steps) == max_steps and max_steps >= 1):
-        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
-    rt, choice, reward = _check_data(rt, choice, reward)
-    t_max = max_steps * dt
-
-    in_support = np.logical_and.reduce([p.contains(rows[:, j]) for j, p in enumerate(PARAMETERS)])
-    # Rows outside the support are evaluated at a harmless point and masked at the end.
-    safe = np.where(in_support[:, None], rows, [0.0, 1.0, 0.5, 0.0, 0.0])
-    drift, alpha, beta, ter, kappa = safe.T
-
-    answered = np.flatnonzero(choice != -1)
-    shape = (drift.size, answered.size)
-    v = _trial_drifts(drift, np.broadcast_to(kappa[:, None], shape),
-                      np.broadcast_to(choice[answered], shape),
-                      np.broadcast_to(reward[answered], shape))
-
-    t = rt[answered] - ter[:, None]
-    # Standardised times and scaled drifts; with alpha or drift near the float range
-    # they overflow or underflow, where the density is 0 in the limit as well.
-    with np.errstate(over="ignore", under="ignore"):
-        u = t / alpha[:, None] ** 2
-        u_max = t_max / alpha**2
-        s = v * alpha[:, None]
-    representable = (
-        np.isfinite(s).all(axis=1)
-        & np.all((u > 0) & np.isfinite(u), axis=1)
-        & (u_max > 0)
-        & np.isfinite(u_max)
-    )
-    possible = np.all((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL)), axis=1)
-    keep = in_support & possible & representable
-    total = np.where(keep, 0.0, -np.inf)
-    if keep.any() and answered.size:
-        shape = (int(keep.sum()), answered.size)
-        w = np.broadcast_to(beta[keep, None], shape).ravel()
-        s_keep = s[keep].ravel()
-        lower_args = _to_lower(np.broadcast_to(choice[answered], shape).ravel(), s_keep, w)
-        with _extremes_ok():
-            per_trial = (
-                _log_density_lower(u[keep].ravel(), *lower_args)
-                - 2.0 * np.log(np.broadcast_to(alpha[keep, None], shape).ravel())
-                - _log_response_finite(np.broadcast_to(u_max[keep, None], shape).ravel(), s_keep, w, 1.0 - w)
-            )
-        total[keep] = per_trial.reshape(shape).sum(axis=1)
-    return float(total[0]) if theta.ndim == 1 else total
+    spec, rows, trials, t_max = _prepare(theta, rt, choice, reward, model, options, n_options,
+                                         q0, dt, max_steps)
+    total = _loglik_rows(spec, rows, trials, t_max)[0]
+    return float(total[0]) if np.ndim(theta) == 1 else total
 
 
-def rt_pit(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
-           dt: float = 0.01, max_steps: int = 900) -> NDArray:
-    """Probability integral transform of observed RTs under the continuous-time model.
+def loglik_trials(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+                  model: str | ModelSpec = DEFAULT_MODEL, options: ArrayLike | None = None,
+                  n_options: int | None = None, q0: float = DEFAULT_Q0, dt: float = 0.01,
+                  max_steps: int = 900) -> NDArray[np.float64]:
+    """Per-trial log-likelihood of one data set (pointwise, as LOO-CV needs it).
 
-    Each answered trial's decision time ``rt - ter`` goes through the CDF of the model
-    given its drift (from the Q-values implied by the choices and rewards before it),
-    the boundary reached, and a decision before ``max_steps * dt``. Data from the model
-    give values uniform on (0, 1): a check of a simulator, or of a fitted participant.
+    The terms whose sum is `loglik` (same arguments, same code path).
 
     Parameters
     ----------
-    theta : array_like, shape (5,) or (B, 5)
-        Parameters of each data set (one row for all, or one per data set).
+    theta : array_like, shape (n_free,) or (S, n_free)
+    rt, choice, reward : array_like, shape (T,)
+    options : array_like of int, shape (T, 2), optional, keyword-only
+    model, n_options, q0, dt, max_steps : keyword-only
+        All as in `loglik`.
+
+    Returns
+    -------
+    ndarray of float64, shape (T,) for 1-d ``theta``, else (S, T)
+        Log density of each trial given the ones before it; 0 on missed trials, and
+        ``-inf`` on every answered trial for a row outside the support.
+
+    Raises
+    ------
+    ValueError
+        As `loglik`.
+    """
+    spec, rows, trials, t_max = _prepare(theta, rt, choice, reward, model, options, n_options,
+                                         q0, dt, max_steps)
+    per_trial = _trial_logliks(spec, rows, trials, t_max)[0][0]
+    return per_trial[0] if np.ndim(theta) == 1 else per_trial
+
+
+def loglik_batch(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+                 model: str | ModelSpec = DEFAULT_MODEL, options: ArrayLike | None = None,
+                 n_options: int | None = None, q0: float = DEFAULT_Q0, dt: float = 0.01,
+                 max_steps: int = 900) -> NDArray[np.float64]:
+    """Log-likelihood of many data sets, each for many parameter vectors.
+
+    The same likelihood as `loglik` (the same private core), evaluated for all (data
+    set, parameter vector) pairs in one pass.
+
+    Parameters
+    ----------
+    theta : array_like, shape (D, S, n_free)
+        ``S`` parameter vectors for each of the ``D`` data sets. Rows outside the
+        support get ``-inf``; non-finite values raise, as in `loglik`.
+    rt, choice, reward : array_like, shape (D, T) or (T,)
+        Data sets as in `loglik`; data sets of different lengths are padded with
+        missed trials (``choice == -1``).
+    options : array_like of int, shape (T, 2) or (D, T, 2), optional, keyword-only
+        Presented options (shared by all data sets if (T, 2)).
+    model, n_options, q0, dt, max_steps : keyword-only
+        As in `loglik`.
+
+    Returns
+    -------
+    ndarray of float64, shape (D, S)
+
+    Raises
+    ------
+    ValueError
+        On wrong shapes or invalid data, naming the data set.
+    """
+    spec = get_model(model)
+    trials = _check_trials(rt, choice, reward, options, n_options, q0, batched=True)
+    n_sets = trials.shape[0]
+    array = _as_array(theta, "theta")
+    if array.ndim != 3 or array.shape[0] != n_sets or array.shape[2] != spec.n_free:
+        raise ValueError(
+            f"theta must have shape ({n_sets}, S, {spec.n_free}) for {n_sets} data sets and "
+            f"model {spec.label()!r} (order {', '.join(spec.names)}), got shape {array.shape}")
+    rows = _check_rows(array.reshape(-1, spec.n_free), spec).reshape(array.shape)
+    return _loglik_rows(spec, rows, trials, check_deadline(dt, max_steps))
+
+
+def rt_pit(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
+           model: str | ModelSpec = DEFAULT_MODEL, options: ArrayLike | None = None,
+           n_options: int | None = None, q0: float = DEFAULT_Q0, dt: float = 0.01,
+           max_steps: int = 900) -> NDArray[np.float64]:
+    """Probability integral transform of observed RTs under the continuous-time model.
+
+    Each answered trial's RT goes through its CDF given the choice made, the trial's
+    drift (from the Q-values replayed from the choices and rewards before it) and a
+    response by the deadline: for ``p_outlier = 0`` the decision time's
+    ``P(T <= rt - ter | boundary, T <= t_max)``; for ``p_outlier > 0`` the CDF of the
+    mixture of decision and lapse RTs given the choice. Data from the model give
+    values uniform on (0, 1): a check of a simulator, or of a fitted participant.
+
+    Parameters
+    ----------
+    theta : array_like, shape (n_free,) or (B, n_free)
+        Parameters of each data set (one row for all, or one per data set), inside
+        the support.
     rt, choice, reward : array_like, shape (T,) or (B, T)
         Data sets as in `loglik`; missed trials (``choice == -1``) give NaN.
-    dt, max_steps : float, int
-        Simulator settings that set the response deadline.
+    options : array_like of int, shape (T, 2) or (B, T, 2), optional, keyword-only
+        Presented options, as in `loglik_batch`.
+    model, n_options, q0, dt, max_steps : keyword-only
+        As in `loglik`.
 
     Returns
     -------
     ndarray, shape (B, T)
         PIT values, NaN on missed trials.
+
+    Raises
+    ------
+    ValueError
+        On invalid data, options or settings, or theta outside the support.
     """
-    rt, choice, reward = (np.atleast_2d(np.asarray(x, dtype=float)) for x in (rt, choice, reward))
-    for row in range(rt.shape[0]):
-        _check_data(rt[row], choice[row], reward[row])
-    theta = check_theta(theta)
-    if theta.shape[0] not in (1, rt.shape[0]):
-        raise ValueError(f"theta must have shape (5,) or ({rt.shape[0]}, 5), got {theta.shape}")
-    drift, alpha, beta, ter, kappa = (np.broadcast_to(theta[:, j], rt.shape[:1]) for j in range(5))
-    answered = choice >= 0
-    arm = np.where(answered, choice, 0).astype(np.intp)
-    v = _trial_drifts(drift, np.where(answered, kappa[:, None], 0.0), arm,
-                      np.where(answered, reward, 0.0))
-    out = np.full(rt.shape, np.nan)
-    shape = rt.shape
-    out[answered] = wfpt_conditional_cdf(
-        (rt - ter[:, None])[answered], arm[answered], v[answered],
-        np.broadcast_to(alpha[:, None], shape)[answered],
-        np.broadcast_to(beta[:, None], shape)[answered], max_steps * dt)
+    spec = get_model(model)
+    trials = _check_trials(rt, choice, reward, options, n_options, q0, batched=True)
+    t_max = check_deadline(dt, max_steps)
+    theta = spec.check_theta(theta)
+    n_sets = trials.shape[0]
+    if theta.shape[0] not in (1, n_sets):
+        raise ValueError(f"theta must have shape ({spec.n_free},) or ({n_sets}, {spec.n_free}) "
+                         f"for {n_sets} data sets, got shape {theta.shape}")
+    theta = np.ascontiguousarray(np.broadcast_to(theta, (n_sets, spec.n_free))[:, None])
+    slots, _, drifts = _replay(spec, theta, trials)
+    dataset, trial = np.nonzero(trials.answered)
+    params = slots[dataset, 0]
+    v, a, w = drifts[dataset, 0, trial], params[:, _SLOT["alpha"]], params[:, _SLOT["beta"]]
+    rt, choice = trials.rt[dataset, trial], trials.choice[dataset, trial]
+    pit = wfpt_conditional_cdf(rt - params[:, _SLOT["ter"]], choice, v, a, w, t_max)
+    p = params[:, _SLOT["p_outlier"]]
+    if np.any(p > 0):
+        # Given the choice, a decision trial has weight (1 - p) P(boundary | decision in
+        # time) and a lapse p / 2; the RT CDF is the weighted mixture of the two CDFs.
+        decision = (1.0 - p) * np.exp(wfpt_logcdf(t_max, choice, v, a, w)
+                                      - log_prob_response(v, a, w, t_max))
+        lapse = 0.5 * p
+        pit = np.where(p > 0, (decision * pit + lapse * np.clip(rt / t_max, 0.0, 1.0))
+                       / (decision + lapse), pit)
+    out = np.full(trials.shape, np.nan)
+    out[dataset, trial] = pit
     return out

@@ -1,4 +1,4 @@
-"""Reference posterior of the RLDDM: MCMC on the exact likelihood, convergence checks, information limit.
+"""Reference posterior of any registered RLDDM: MCMC on the exact likelihood, convergence checks, information limit.
 
 Sampler
 -------
@@ -31,19 +31,25 @@ more from new starts with `RETRY_FACTOR` (4) times the warm-up and the iteration
 with the reason, and `sample_posterior` raises `NotConvergedError` rather than
 return it.
 
+The sampler works in as many dimensions as the model has free parameters (the
+priors' table); the likelihood is `rlddm.likelihood.loglik`'s own core, batched.
+
 Random numbers
 --------------
 Data set ``i`` of a batch draws from its own stream, fixed by the seed and ``i``
-alone, so a data set's draws do not depend on which others share its batch.
+alone, so a data set's draws do not depend on which others share its batch. For the
+default five-parameter model the streams are consumed as before models were added,
+so stored references are reproduced to rounding.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from importlib.metadata import version
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +57,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from ._checks import check_count
+from ._checks import check_count, check_deadline
 from ._seeding import SeedLike, stream_key
-from .likelihood import (_T_MAX_RTOL, _check_data, _raise_at, _trial_drifts, log_prob_response,
-                         wfpt_logpdf)
-from .parameters import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS
+from .likelihood import _check_trials, _loglik_rows, loglik_batch
+from .model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
+from .parameters import PARAMETER_NAMES
 from .priors import Priors
 from .simulation import simulate
 from .task import ReversalDesign
@@ -91,108 +97,6 @@ _START_CANDIDATES = 16
 _MAX_START_ROUNDS = 64
 INTERVAL_LEVELS = (0.5, 0.8, 0.95)
 DRIFT_BINS = ((0.0, 1.0), (1.0, 2.0), (2.0, np.inf))
-
-
-# ----------------------------------------------------------------------------------
-# Likelihood of many data sets at once
-# ----------------------------------------------------------------------------------
-
-
-def _check_batch_data(rt: ArrayLike, choice: ArrayLike,
-                      reward: ArrayLike) -> tuple[NDArray, NDArray, NDArray]:
-    """Validate (D, T) data, naming the data set of the first bad value."""
-    arrays = [np.atleast_2d(np.asarray(x, dtype=float)) for x in (rt, choice, reward)]
-    for name, array in zip(("rt", "choice", "reward"), arrays):
-        if array.ndim != 2:
-            raise ValueError(f"{name} must have shape (T,) or (D, T), got shape {array.shape}")
-    if not arrays[0].shape == arrays[1].shape == arrays[2].shape:
-        raise ValueError(
-            "rt, choice and reward must have the same shape, "
-            f"got {arrays[0].shape}, {arrays[1].shape}, {arrays[2].shape}"
-        )
-    for index in range(arrays[0].shape[0]):
-        try:
-            _check_data(*(array[index] for array in arrays))
-        except ValueError as err:
-            raise ValueError(f"data set {index}: {err}") from None
-    rt, choice, reward = arrays
-    return rt, choice.astype(np.intp), reward
-
-
-def _loglik_batch(theta: NDArray, rt: NDArray, choice: NDArray, reward: NDArray,
-                  t_max: float) -> NDArray:
-    """`loglik_batch` on validated data; theta may hold any finite or infinite values."""
-    n_sets, n_rows = theta.shape[:2]
-    rows = theta.reshape(-1, N_PARAMETERS)
-    in_support = np.isfinite(rows).all(axis=1) & np.logical_and.reduce(
-        [p.contains(rows[:, j]) for j, p in enumerate(PARAMETERS)])
-    # Rows outside the support are evaluated at a harmless point and masked at the end.
-    safe = np.where(in_support[:, None], rows, [0.0, 1.0, 0.5, 0.0, 0.0])
-    drift, alpha, beta, ter, kappa = safe.T
-
-    answered = np.repeat(choice >= 0, n_rows, axis=0)  # (D * S, T)
-    arm = np.repeat(np.where(choice >= 0, choice, 0), n_rows, axis=0)
-    v = _trial_drifts(drift, np.where(answered, kappa[:, None], 0.0), arm,
-                      np.repeat(np.where(choice >= 0, reward, 0.0), n_rows, axis=0))
-    t = np.repeat(rt, n_rows, axis=0) - ter[:, None]
-    with np.errstate(over="ignore"):
-        representable = np.isfinite(v * alpha[:, None]).all(axis=1)
-    possible = np.all(~answered | ((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL))), axis=1)
-    keep = in_support & possible & representable
-    use = keep[:, None] & answered
-    a = np.broadcast_to(alpha[:, None], use.shape)[use]
-    w = np.broadcast_to(beta[:, None], use.shape)[use]
-    per_trial = np.zeros(use.shape)
-    per_trial[use] = (wfpt_logpdf(t[use], arm[use], v[use], a, w)
-                      - log_prob_response(v[use], a, w, t_max))
-    total = np.where(keep, per_trial.sum(axis=1), -np.inf)
-    return total.reshape(n_sets, n_rows)
-
-
-def loglik_batch(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
-                 dt: float = 0.01, max_steps: int = 900) -> NDArray[np.float64]:
-    """RLDDM log-likelihood of many data sets, each for many parameter vectors.
-
-    The same likelihood as `rlddm.likelihood.loglik`, evaluated for all (data set,
-    parameter vector) pairs in one vectorised pass.
-
-    Parameters
-    ----------
-    theta : array_like, shape (D, S, 5)
-        ``S`` parameter vectors for each of the ``D`` data sets. Rows outside the
-        support, or with non-finite values, get ``-inf``.
-    rt, choice, reward : array_like, shape (D, T)
-        Data sets as in `rlddm.likelihood.loglik`; data sets of different lengths are
-        padded with missed trials (``choice == -1``).
-    dt, max_steps : float, int
-        Simulator settings that set the deadline ``max_steps * dt``.
-
-    Returns
-    -------
-    ndarray of float64, shape (D, S)
-
-    Raises
-    ------
-    ValueError
-        On wrong shapes or invalid data, naming the data set.
-    """
-    rt, choice, reward = _check_batch_data(rt, choice, reward)
-    theta = np.asarray(theta, dtype=float)
-    if theta.ndim != 3 or theta.shape[0] != rt.shape[0] or theta.shape[2] != N_PARAMETERS:
-        raise ValueError(
-            f"theta must have shape ({rt.shape[0]}, S, {N_PARAMETERS}) for {rt.shape[0]} data "
-            f"sets, got shape {theta.shape}"
-        )
-    _raise_at("theta", "a number (not NaN)", theta, np.isnan(theta))
-    _check_deadline(dt, max_steps)
-    return _loglik_batch(theta, rt, choice, reward, max_steps * dt)
-
-
-def _check_deadline(dt: float, max_steps: int) -> None:
-    if isinstance(dt, bool) or not (np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be finite and > 0, got {dt!r}")
-    if isinstance(max_steps, bool) or not (int(max_steps) == max_steps and max_steps >= 1):
-        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
 
 
 # ----------------------------------------------------------------------------------
@@ -318,10 +222,10 @@ def ess_tail(draws: ArrayLike) -> NDArray[np.float64]:
                       _ess(_split_chains((x <= high).astype(float))))
 
 
-def _diagnose(draws: NDArray, rhat_max: float,
+def _diagnose(draws: NDArray, names: tuple[str, ...], rhat_max: float,
               min_ess: float) -> tuple[NDArray, NDArray, NDArray, list[str]]:
-    """Diagnostics of (..., C, N, 5) draws and the reason each posterior fails ('' if none)."""
-    chains = np.moveaxis(draws, -1, -3)  # (..., 5, C, N)
+    """Diagnostics of (..., C, N, P) draws and the reason each posterior fails ('' if none)."""
+    chains = np.moveaxis(draws, -1, -3)  # (..., P, C, N)
     r, bulk, tail = rhat(chains), ess_bulk(chains), ess_tail(chains)
     reasons = []
     for index in np.ndindex(r.shape[:-1]):
@@ -329,7 +233,7 @@ def _diagnose(draws: NDArray, rhat_max: float,
         for label, values, bad in (("R-hat", r[index], ~(r[index] <= rhat_max)),
                                    ("bulk ESS", bulk[index], ~(bulk[index] >= min_ess)),
                                    ("tail ESS", tail[index], ~(tail[index] >= min_ess))):
-            problems += [f"{label} of {PARAMETER_NAMES[j]} = {values[j]:.3g}" for j in np.flatnonzero(bad)]
+            problems += [f"{label} of {names[j]} = {values[j]:.3g}" for j in np.flatnonzero(bad)]
         reasons.append("; ".join(problems))
     return r, bulk, tail, reasons
 
@@ -345,9 +249,10 @@ class PosteriorResult:
 
     Attributes
     ----------
-    draws : ndarray, shape (n_chains, n_draws, 5)
-        Draws on the natural scale, columns in ``PARAMETER_NAMES`` order.
-    rhat, ess_bulk, ess_tail : ndarray, shape (5,)
+    draws : ndarray, shape (n_chains, n_draws, P)
+        Draws on the natural scale, columns in ``names`` order (the model's free
+        parameters; P = 5 for the default model).
+    rhat, ess_bulk, ess_tail : ndarray, shape (P,)
         Rank-normalised split R-hat and effective sample sizes per parameter.
     accept_rate : ndarray, shape (n_chains,)
         Metropolis acceptance rate of each chain after warm-up.
@@ -357,6 +262,8 @@ class PosteriorResult:
         Why the posterior did not converge ('' if it did).
     attempts : int
         1, or 2 if the first run failed and the sampler ran again.
+    names : tuple of str
+        Parameter names of the draws' last axis.
     """
 
     draws: NDArray[np.float64]
@@ -367,15 +274,16 @@ class PosteriorResult:
     converged: bool
     reason: str
     attempts: int
+    names: tuple[str, ...] = PARAMETER_NAMES
 
     @property
     def mean(self) -> NDArray[np.float64]:
-        """Posterior means, shape (5,)."""
+        """Posterior means, shape (P,)."""
         return self.draws.mean(axis=(0, 1))
 
     @property
     def sd(self) -> NDArray[np.float64]:
-        """Posterior standard deviations, shape (5,)."""
+        """Posterior standard deviations, shape (P,)."""
         return self.draws.std(axis=(0, 1), ddof=1)
 
 
@@ -385,12 +293,13 @@ class PosteriorBatch:
 
     Attributes
     ----------
-    draws : ndarray, shape (D, n_chains, n_draws, 5)
-    rhat, ess_bulk, ess_tail : ndarray, shape (D, 5)
+    draws : ndarray, shape (D, n_chains, n_draws, P)
+    rhat, ess_bulk, ess_tail : ndarray, shape (D, P)
     accept_rate : ndarray, shape (D, n_chains)
     converged : ndarray of bool, shape (D,)
     reasons : tuple of str, length D
     attempts : ndarray of int, shape (D,)
+    names : tuple of str, length P
     """
 
     draws: NDArray[np.float64]
@@ -401,6 +310,7 @@ class PosteriorBatch:
     converged: NDArray[np.bool_]
     reasons: tuple[str, ...]
     attempts: NDArray[np.int64]
+    names: tuple[str, ...] = PARAMETER_NAMES
 
     def __len__(self) -> int:
         return self.draws.shape[0]
@@ -409,16 +319,16 @@ class PosteriorBatch:
         return PosteriorResult(self.draws[index], self.rhat[index], self.ess_bulk[index],
                                self.ess_tail[index], self.accept_rate[index],
                                bool(self.converged[index]), self.reasons[index],
-                               int(self.attempts[index]))
+                               int(self.attempts[index]), self.names)
 
     @property
     def mean(self) -> NDArray[np.float64]:
-        """Posterior means, shape (D, 5)."""
+        """Posterior means, shape (D, P)."""
         return self.draws.mean(axis=(1, 2))
 
     @property
     def sd(self) -> NDArray[np.float64]:
-        """Posterior standard deviations, shape (D, 5)."""
+        """Posterior standard deviations, shape (D, P)."""
         return self.draws.std(axis=(1, 2), ddof=1)
 
 
@@ -438,29 +348,32 @@ class NotConvergedError(RuntimeError):
 class _Noise:
     """Per-data-set random numbers, drawn in blocks of `_NOISE_BLOCK` iterations.
 
-    Each iteration gets, per chain, 5 standard normals (the proposal), a log-uniform
-    (the acceptance test), a uniform (the choice of move) and a chi-square variate
-    with `T_DOF` degrees of freedom (the t proposal's scale).
+    Each iteration gets, per chain, ``n_dim`` standard normals (the proposal), a
+    log-uniform (the acceptance test), a uniform (the choice of move) and a chi-square
+    variate with `T_DOF` degrees of freedom (the t proposal's scale); the uniforms are
+    two further normals through the normal CDF. With ``n_dim = 5`` the stream is
+    consumed as before models were added.
     """
 
-    def __init__(self, generators: list[np.random.Generator], n_chains: int) -> None:
+    def __init__(self, generators: list[np.random.Generator], n_chains: int, n_dim: int) -> None:
         self.generators = generators
         self.n_chains = n_chains
+        self.n_dim = n_dim
         self.block: NDArray | None = None
         self.position = _NOISE_BLOCK
 
     def next(self) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-        """Normals (D, C, 5), log-uniforms, uniforms and chi-square variates (D, C)."""
+        """Normals (D, C, n_dim), log-uniforms, uniforms and chi-square variates (D, C)."""
         if self.position == _NOISE_BLOCK:
             shape = (_NOISE_BLOCK, self.n_chains)
-            blocks = [np.concatenate([g.standard_normal(shape + (N_PARAMETERS + 2,)),
+            blocks = [np.concatenate([g.standard_normal(shape + (self.n_dim + 2,)),
                                       g.chisquare(T_DOF, shape)[..., None]], axis=-1)
                       for g in self.generators]
             self.block = np.stack(blocks, axis=1)
             self.position = 0
         step = self.block[self.position]
         self.position += 1
-        d = N_PARAMETERS
+        d = self.n_dim
         return (step[..., :d], special.log_ndtr(step[..., d]), special.ndtr(step[..., d + 1]),
                 step[..., d + 2])
 
@@ -487,14 +400,14 @@ def _adaptation_windows(n_warmup: int) -> list[int]:
 def _pooled_moments(samples: NDArray) -> tuple[NDArray, NDArray]:
     """Mean and Cholesky factor of each data set's pooled sample covariance, shrunk as in Stan.
 
-    samples : (D, n, 5). The shrinkage towards ``1e-3 I`` keeps the factor defined when
+    samples : (D, n, P). The shrinkage towards ``1e-3 I`` keeps the factor defined when
     the chains have not moved in some direction.
     """
-    n = samples.shape[1]
+    n, n_dim = samples.shape[1:]
     mean = samples.mean(axis=1)
     centred = samples - mean[:, None]
     cov = np.einsum("dni,dnj->dij", centred, centred) / max(n - 1, 1)
-    cov = n / (n + 5.0) * cov + 1e-3 * 5.0 / (n + 5.0) * np.eye(N_PARAMETERS)
+    cov = n / (n + 5.0) * cov + 1e-3 * 5.0 / (n + 5.0) * np.eye(n_dim)
     return mean, np.linalg.cholesky(cov)
 
 
@@ -504,15 +417,15 @@ class _Kernel:
     ``independent`` is set, a multivariate t centred on ``mean`` with scale matrix
     ``chol @ chol.T``, proposed with probability `INDEPENDENT_SHARE`."""
 
-    chol: NDArray  # (D, 5, 5)
+    chol: NDArray  # (D, P, P)
     log_scale: NDArray  # (D,)
-    mean: NDArray | None = None  # (D, 5)
-    inverse_chol: NDArray | None = None  # (D, 5, 5)
+    mean: NDArray | None = None  # (D, P)
+    inverse_chol: NDArray | None = None  # (D, P, P)
 
     def log_t(self, z: NDArray) -> NDArray:
-        """Log density of the t proposal at z (D, C, 5), up to a constant."""
+        """Log density of the t proposal at z (D, C, P), up to a constant."""
         whitened = np.einsum("dij,dcj->dci", self.inverse_chol, z - self.mean[:, None])
-        return -0.5 * (T_DOF + N_PARAMETERS) * np.log1p((whitened**2).sum(axis=-1) / T_DOF)
+        return -0.5 * (T_DOF + z.shape[-1]) * np.log1p((whitened**2).sum(axis=-1) / T_DOF)
 
 
 def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray, kernel: _Kernel,
@@ -542,14 +455,14 @@ def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray,
 def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDArray,
                 n_warmup: int, n_draws: int, thin: int, noise: _Noise,
                 progress: Callable[[str], Any] | None) -> tuple[NDArray, NDArray]:
-    """Warm up and sample; returns unbounded draws (D, C, n_draws, 5) and acceptance (D, C)."""
-    n_sets, n_chains, _ = z.shape
+    """Warm up and sample; returns unbounded draws (D, C, n_draws, P) and acceptance (D, C)."""
+    n_sets, n_chains, n_dim = z.shape
     lp = log_post(z)
-    default_log_scale = np.log(2.38 / np.sqrt(N_PARAMETERS))
-    kernel = _Kernel(np.broadcast_to(np.diag(init_sd), (n_sets, N_PARAMETERS, N_PARAMETERS)).copy(),
+    default_log_scale = np.log(2.38 / np.sqrt(n_dim))
+    kernel = _Kernel(np.broadcast_to(np.diag(init_sd), (n_sets, n_dim, n_dim)).copy(),
                      np.full(n_sets, default_log_scale - np.log(10.0)))
     ends = _adaptation_windows(n_warmup)
-    warm = np.empty((n_sets, n_chains, n_warmup, N_PARAMETERS))
+    warm = np.empty((n_sets, n_chains, n_warmup, n_dim))
     mean, window_start, since_reset = z.mean(axis=1), 0, 0
     scale_sum, scale_count = np.zeros(n_sets), 0
     for iteration in range(n_warmup):
@@ -558,7 +471,7 @@ def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDA
         since_reset += 1
         kernel.log_scale += since_reset ** -0.6 * (accept.mean(axis=1) - TARGET_ACCEPTANCE)
         if ends and iteration + 1 == ends[0]:
-            pooled = warm[:, :, window_start:iteration + 1].reshape(n_sets, -1, N_PARAMETERS)
+            pooled = warm[:, :, window_start:iteration + 1].reshape(n_sets, -1, n_dim)
             mean, kernel.chol = _pooled_moments(pooled)
             kernel.log_scale = np.full(n_sets, default_log_scale)
             window_start, since_reset = iteration + 1, 0
@@ -572,7 +485,7 @@ def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDA
         kernel.log_scale = scale_sum / scale_count
     kernel.mean = mean
     kernel.inverse_chol = np.linalg.inv(kernel.chol)
-    draws = np.empty((n_sets, n_chains, n_draws, N_PARAMETERS))
+    draws = np.empty((n_sets, n_chains, n_draws, n_dim))
     accepted = np.zeros((n_sets, n_chains))
     for iteration in range(n_draws * thin):
         z, lp, accept = _metropolis(log_post, z, lp, kernel, noise)
@@ -616,7 +529,7 @@ def _dispersed_starts(log_post: Callable[[NDArray, NDArray], NDArray], priors: P
             "draws give a finite posterior density; check the data (RTs below the non-decision "
             "times the prior allows?)"
         )
-    starts = np.empty((n_sets, n_chains, N_PARAMETERS))
+    starts = np.empty((n_sets, n_chains, len(priors)))
     for i, g in enumerate(generators):
         pool = np.concatenate(usable[i])
         starts[i] = pool[g.choice(len(pool), n_chains, replace=False)]
@@ -631,7 +544,9 @@ def _dataset_generators(seed: SeedLike, indices: NDArray) -> list[np.random.Gene
 
 
 def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
-                      priors: Priors | None = None, n_draws: int = 1000, thin: int = 5,
+                      model: str | ModelSpec = DEFAULT_MODEL, priors: Priors | None = None,
+                      options: ArrayLike | None = None, n_options: int | None = None,
+                      q0: float = DEFAULT_Q0, n_draws: int = 1000, thin: int = 5,
                       n_warmup: int = 2000, n_chains: int = 4, seed: SeedLike = None, dt: float = 0.01,
                       max_steps: int = 900, rhat_max: float = RHAT_MAX, min_ess: float = MIN_ESS,
                       retry: bool = True,
@@ -643,8 +558,18 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     rt, choice, reward : array_like, shape (D, T) or (T,)
         Data sets as in `rlddm.likelihood.loglik` (pad shorter ones with
         ``choice = -1``).
+    model : str or ModelSpec
+        The model (``rlddm.model.get_model``); the sampler runs in as many dimensions
+        as it has free parameters.
     priors : Priors, optional
-        Joint prior; the forum post's priors by default.
+        Joint prior over the model's free parameters, in their order; the model's
+        default priors (for ``rlddm`` the forum post's) if omitted.
+    options : array_like of int, shape (T, 2) or (D, T, 2), optional
+        Options presented on each trial (see `rlddm.likelihood.loglik_batch`).
+    n_options : int, optional
+        Number of options (one more than the largest index by default).
+    q0 : float
+        Initial Q-value of every option.
     n_draws : int
         Draws kept per chain.
     thin : int
@@ -671,8 +596,9 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     Returns
     -------
     PosteriorBatch
-        Draws of shape (D, n_chains, n_draws, 5) on the natural scale, diagnostics and
-        convergence flags; failed data sets are kept and flagged, never dropped.
+        Draws of shape (D, n_chains, n_draws, P) on the natural scale (P free
+        parameters, named in ``names``), diagnostics and convergence flags; failed data
+        sets are kept and flagged, never dropped.
 
     Raises
     ------
@@ -680,39 +606,38 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
         On invalid data or options, or a data set where no prior draw has a finite
         posterior density.
     """
-    priors = Priors.default() if priors is None else priors
-    if not isinstance(priors, Priors):
-        raise ValueError(f"priors must be a Priors, got {priors!r}")
-    rt, choice, reward = _check_batch_data(rt, choice, reward)
-    _check_deadline(dt, max_steps)
+    spec = get_model(model)
+    priors = spec.priors() if priors is None else spec.check_priors(priors)
+    trials = _check_trials(rt, choice, reward, options, n_options, q0, batched=True)
+    t_max = check_deadline(dt, max_steps)
     n_draws = check_count(n_draws, "n_draws", 8)
     thin = check_count(thin, "thin", 1)
     n_warmup = check_count(n_warmup, "n_warmup", 20)
     n_chains = check_count(n_chains, "n_chains", 2)
-    t_max = max_steps * dt
     say = progress or (lambda message: None)
     # The first walk scales by the prior's spread in unbounded space (from fixed draws:
     # a constant of the prior, not of the seed); warm-up shrinks it from there.
     init_sd = priors.to_unbounded(priors.sample(4096, seed=0)).std(axis=0)
 
     def run(indices: NDArray, factor: int, generators: list[np.random.Generator]):
-        data = rt[indices], choice[indices], reward[indices]
+        data = trials.take(indices)
 
-        def log_post(z: NDArray, subset: NDArray | slice = slice(None)) -> NDArray:
+        def log_post(z: NDArray, subset: NDArray | None = None) -> NDArray:
             log_prior = priors.log_prob_unbounded(z)
-            return log_prior + _loglik_batch(priors.from_unbounded(z), *(x[subset] for x in data), t_max)
+            subset_data = data if subset is None else data.take(subset)
+            return log_prior + _loglik_rows(spec, priors.from_unbounded(z), subset_data, t_max)
 
         starts = _dispersed_starts(log_post, priors, generators, n_chains)
         draws, accept = _run_chains(log_post, starts, init_sd, factor * n_warmup, n_draws, factor * thin,
-                                    _Noise(generators, n_chains), progress)
+                                    _Noise(generators, n_chains, len(priors)), progress)
         return priors.from_unbounded(draws), accept
 
-    indices = np.arange(rt.shape[0])
+    indices = np.arange(trials.shape[0])
     generators = _dataset_generators(seed, indices)
     say(f"sampling {indices.size} posteriors: {n_chains} chains, {n_warmup} warm-up, "
         f"{n_draws} draws thinned by {thin}")
     draws, accept = run(indices, 1, generators)
-    r, bulk, tail, reasons = _diagnose(draws, rhat_max, min_ess)
+    r, bulk, tail, reasons = _diagnose(draws, spec.names, rhat_max, min_ess)
     attempts = np.ones(indices.size, dtype=np.int64)
     failed = np.flatnonzero([bool(reason) for reason in reasons])
     if retry and failed.size:
@@ -720,16 +645,20 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
             f"{RETRY_FACTOR} times as long")
         again = run(failed, RETRY_FACTOR, [generators[i] for i in failed])
         draws[failed], accept[failed] = again
-        r[failed], bulk[failed], tail[failed], retried = _diagnose(again[0], rhat_max, min_ess)
+        r[failed], bulk[failed], tail[failed], retried = _diagnose(again[0], spec.names, rhat_max,
+                                                                   min_ess)
         for i, reason in zip(failed, retried):
             reasons[i] = reason
         attempts[failed] = 2
     converged = np.array([not reason for reason in reasons])
-    return PosteriorBatch(draws, r, bulk, tail, accept, converged, tuple(reasons), attempts)
+    return PosteriorBatch(draws, r, bulk, tail, accept, converged, tuple(reasons), attempts,
+                          spec.names)
 
 
 def sample_posterior(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
-                     priors: Priors | None = None, n_draws: int = 1000, thin: int = 5,
+                     model: str | ModelSpec = DEFAULT_MODEL, priors: Priors | None = None,
+                     options: ArrayLike | None = None, n_options: int | None = None,
+                     q0: float = DEFAULT_Q0, n_draws: int = 1000, thin: int = 5,
                      n_warmup: int = 2000, n_chains: int = 4, seed: SeedLike = None, dt: float = 0.01,
                      max_steps: int = 900, rhat_max: float = RHAT_MAX, min_ess: float = MIN_ESS,
                      require_convergence: bool = True) -> PosteriorResult:
@@ -739,13 +668,15 @@ def sample_posterior(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     ----------
     rt, choice, reward : array_like, shape (T,)
         One data set.
+    options : array_like of int, shape (T, 2), optional
+        Its presented options.
     require_convergence : bool
         Raise `NotConvergedError` if the chains fail the checks after the retry.
 
     Returns
     -------
     PosteriorResult
-        Draws of shape (n_chains, n_draws, 5) on the natural scale, with diagnostics.
+        Draws of shape (n_chains, n_draws, P) on the natural scale, with diagnostics.
 
     Raises
     ------
@@ -755,7 +686,8 @@ def sample_posterior(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     for name, x in (("rt", rt), ("choice", choice), ("reward", reward)):
         if np.ndim(x) != 1:
             raise ValueError(f"{name} must have shape (T,), got shape {np.shape(x)}")
-    result = sample_posteriors(rt, choice, reward, priors=priors, n_draws=n_draws, thin=thin,
+    result = sample_posteriors(rt, choice, reward, model=model, priors=priors, options=options,
+                               n_options=n_options, q0=q0, n_draws=n_draws, thin=thin,
                                n_warmup=n_warmup, n_chains=n_chains, seed=seed, dt=dt,
                                max_steps=max_steps, rhat_max=rhat_max, min_ess=min_ess)[0]
     if require_convergence and not result.converged:
@@ -775,18 +707,33 @@ def _correlation(x: NDArray, y: NDArray) -> float | None:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None = None) -> dict[str, Any]:
+# Learning rates whose recovery is broken down by the true drift scaling: with drift
+# near 0 the choices carry no information about them (the drift-kappa funnel).
+LEARNING_RATES = ("kappa", "kappa_pos", "kappa_neg")
+
+
+def _breakdown_keys(spec: ModelSpec) -> list[str]:
+    """Keys of the by-drift breakdowns `recovery_metrics` returns for this model."""
+    if "drift" not in spec.names:
+        return []
+    return [f"{name}_r_by_drift" for name in LEARNING_RATES if name in spec.names]
+
+
+def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None = None, *,
+                     model: str | ModelSpec = DEFAULT_MODEL) -> dict[str, Any]:
     """Recovery of known parameters by posterior draws: the information limit of a design.
 
     Parameters
     ----------
-    truth : array_like, shape (D, 5)
-        Parameters that generated each data set.
-    draws : array_like, shape (D, K, 5) or (D, n_chains, n_draws, 5)
+    truth : array_like, shape (D, P)
+        Free parameters that generated each data set (P = the model's ``n_free``).
+    draws : array_like, shape (D, K, P) or (D, n_chains, n_draws, P)
         Posterior draws of each data set (chains are pooled).
     priors : Priors, optional
-        Priors the truths were drawn from (for the normalisations); default priors
-        if omitted.
+        Priors the truths were drawn from (for the normalisations); the model's
+        default priors if omitted.
+    model : str or ModelSpec, keyword-only
+        The model whose free parameters the columns are.
 
     Returns
     -------
@@ -796,19 +743,24 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
         divided by the prior SD), ``contraction`` (mean over data sets of
         ``1 - posterior variance / prior variance``), ``posterior_sd`` (mean posterior
         SD) and ``coverage`` (share of data sets whose truth lies in the central 50, 80
-        and 95 % credible interval). ``kappa_r_by_drift``: ``r`` and ``n`` of kappa for
-        data sets with true ``|drift|`` in [0, 1), [1, 2) and [2, inf).
+        and 95 % credible interval). ``<rate>_r_by_drift`` for every learning rate of
+        the model (``kappa_r_by_drift`` for ``rlddm``, ``kappa_pos_r_by_drift`` and
+        ``kappa_neg_r_by_drift`` for ``dual_lr``), only when drift is free: ``r`` and
+        ``n`` of that rate for data sets with true ``|drift|`` in [0, 1), [1, 2) and
+        [2, inf).
     """
-    priors = Priors.default() if priors is None else priors
+    spec = get_model(model)
+    priors = spec.priors() if priors is None else spec.check_priors(priors)
+    width = spec.n_free
     truth = np.asarray(truth, dtype=float)
     draws = np.asarray(draws, dtype=float)
-    if draws.ndim not in (3, 4) or draws.shape[-1] != N_PARAMETERS:
-        raise ValueError(f"draws must have shape (D, K, {N_PARAMETERS}) or (D, C, N, {N_PARAMETERS}), "
-                         f"got {draws.shape}")
-    draws = draws.reshape(draws.shape[0], -1, N_PARAMETERS)
-    if truth.shape != (draws.shape[0], N_PARAMETERS) or truth.shape[0] == 0:
+    if draws.ndim not in (3, 4) or draws.shape[-1] != width:
+        raise ValueError(f"draws must have shape (D, K, {width}) or (D, C, N, {width}) for model "
+                         f"{spec.label()!r} ({', '.join(spec.names)}), got {draws.shape}")
+    draws = draws.reshape(draws.shape[0], -1, width)
+    if truth.shape != (draws.shape[0], width) or truth.shape[0] == 0:
         raise ValueError(
-            f"truth must have shape (D, {N_PARAMETERS}) with D >= 1 matching draws {draws.shape}, "
+            f"truth must have shape (D, {width}) with D >= 1 matching draws {draws.shape}, "
             f"got {truth.shape}"
         )
     mean = draws.mean(axis=1)
@@ -819,7 +771,7 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
         low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=1)
         coverage[level] = ((truth >= low) & (truth <= high)).mean(axis=0)
     parameters = {}
-    for j, name in enumerate(PARAMETER_NAMES):
+    for j, name in enumerate(spec.names):
         parameters[name] = {
             "r": _correlation(mean[:, j], truth[:, j]),
             "nrmse": float(np.sqrt(np.mean((mean[:, j] - truth[:, j]) ** 2)) / prior_sd[j]),
@@ -827,21 +779,39 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
             "posterior_sd": float(np.mean(np.sqrt(var[:, j]))),
             "coverage": {f"{round(100 * level)}": float(coverage[level][j]) for level in INTERVAL_LEVELS},
         }
-    kappa = PARAMETER_NAMES.index("kappa")
-    magnitude = np.abs(truth[:, PARAMETER_NAMES.index("drift")])
-    by_drift = {}
-    for low, high in DRIFT_BINS:
-        inside = (magnitude >= low) & (magnitude < high)
-        label = f"{low:g} <= |drift| < {high:g}" if np.isfinite(high) else f"|drift| >= {low:g}"
-        by_drift[label] = {"n": int(inside.sum()),
-                           "r": _correlation(mean[inside, kappa], truth[inside, kappa])}
-    return {"n_datasets": int(truth.shape[0]), "parameters": parameters, "kappa_r_by_drift": by_drift}
+    metrics: dict[str, Any] = {"n_datasets": int(truth.shape[0]), "parameters": parameters}
+    for key in _breakdown_keys(spec):
+        rate = spec.names.index(key.removesuffix("_r_by_drift"))
+        magnitude = np.abs(truth[:, spec.names.index("drift")])
+        by_drift = {}
+        for low, high in DRIFT_BINS:
+            inside = (magnitude >= low) & (magnitude < high)
+            label = f"{low:g} <= |drift| < {high:g}" if np.isfinite(high) else f"|drift| >= {low:g}"
+            by_drift[label] = {"n": int(inside.sum()),
+                               "r": _correlation(mean[inside, rate], truth[inside, rate])}
+        metrics[key] = by_drift
+    return metrics
+
+
+def _design_schedule(design: Any, n: int, n_trials: int,
+                     seed: np.random.SeedSequence) -> tuple[NDArray, NDArray | None]:
+    """Outcomes (n, T, 2) and presented options (n, T, 2) of ``n`` schedules of a design.
+
+    A design with ``schedule`` (a ``TaskDesign``, or a ``ReversalDesign`` that has one)
+    gives both; one with only ``sample`` gives outcomes, with options 0 and 1 on every
+    trial (None).
+    """
+    if hasattr(design, "schedule"):
+        outcomes, options = design.schedule(n, n_trials=n_trials, seed=seed)
+        return outcomes, options
+    return design.sample(n, n_trials=n_trials, seed=seed), None
 
 
 def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed: int = 0,
-                  priors: Priors | None = None, method: str = "exact",
-                  design: ReversalDesign | None = None, n_draws: int = 1000, thin: int = 5,
-                  n_warmup: int = 2000, n_chains: int = 4, dt: float = 0.01, max_steps: int = 900,
+                  model: str | ModelSpec = DEFAULT_MODEL, priors: Priors | None = None,
+                  method: str = "exact", design: Any = None, q0: float | None = None,
+                  n_draws: int = 1000, thin: int = 5, n_warmup: int = 2000, n_chains: int = 4,
+                  dt: float = 0.01, max_steps: int = 900,
                   progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
     """Exact posteriors of data sets drawn from the prior, and the information limit they give.
 
@@ -849,16 +819,17 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     trials for each, samples its exact posterior (`sample_posteriors`), and writes to
     ``out_dir``:
 
-    - ``reference.npz``: ``theta`` (n, 5) truths; ``rt``, ``choice``, ``reward`` (n, T);
-      ``outcomes`` (n, T, 2) potential outcomes; ``draws`` (n, n_chains, n_draws, 5);
-      ``rhat``, ``ess_bulk``, ``ess_tail`` (n, 5); ``accept_rate`` (n, n_chains);
+    - ``reference.npz``: ``theta`` (n, P) truths (the model's free parameters); ``rt``,
+      ``choice``, ``reward`` (n, T); ``outcomes`` (n, T, 2) potential outcomes and
+      ``options`` (n, T, 2) presented options; ``draws`` (n, n_chains, n_draws, P);
+      ``rhat``, ``ess_bulk``, ``ess_tail`` (n, P); ``accept_rate`` (n, n_chains);
       ``converged`` (n,); ``attempts`` (n,).
-    - ``reference.json``: the configuration (priors, design, n, n_trials, method, seed,
-      dt, max_steps, sampler settings, parameter names, package version).
+    - ``reference.json``: the configuration (model, priors, design, q0, n, n_trials,
+      method, seed, dt, max_steps, sampler settings, parameter names, package version).
     - ``metrics.json``: `recovery_metrics` over the converged data sets
-      (``parameters``, ``kappa_r_by_drift``; None if none converged) and over all
-      of them (``all_datasets``), the count, ids and reasons of the data sets that did not
-      converge, diagnostics summaries and timings.
+      (``parameters`` and the by-drift breakdowns such as ``kappa_r_by_drift``; None if
+      none converged) and over all of them (``all_datasets``), the count, ids and
+      reasons of the data sets that did not converge, diagnostics summaries and timings.
 
     Parameters
     ----------
@@ -868,13 +839,21 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         Number of data sets and trials per data set.
     seed : int
         Seed of everything: truths, outcomes, simulation and sampler.
+    model : str or ModelSpec
+        The model simulated and fitted (``rlddm.model.get_model``).
     priors : Priors, optional
-        Prior of the truths and of the posterior (default: the forum post's).
+        Prior of the truths and of the posterior over the model's free parameters
+        (default: the model's, for ``rlddm`` the forum post's).
     method : {"exact", "euler"}
         Simulation method; ``"exact"`` draws from the continuous-time model that the
         likelihood describes, ``"euler"`` from the dt-walk (a mismatch worth measuring).
-    design : ReversalDesign, optional
-        Task design (default: the forum post's).
+    design : ReversalDesign or design with ``schedule``, optional
+        Task design (default: the forum post's reversal design). A design with a
+        ``schedule(n, *, n_trials=None, seed=None) -> (outcomes, options)`` method
+        (such as ``rlddm.designs.TaskDesign``) may present any pairs of options;
+        otherwise its ``sample`` gives the outcomes of options 0 and 1.
+    q0 : float, optional
+        Initial Q-value of every option: the design's ``q0`` if it has one, else 0.5.
     n_draws, thin, n_warmup, n_chains : int
         Sampler settings (see `sample_posteriors`).
     dt, max_steps : float, int
@@ -887,11 +866,17 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     dict
         The content of ``metrics.json``.
     """
-    priors = Priors.default() if priors is None else priors
+    spec = get_model(model)
+    priors = spec.priors() if priors is None else spec.check_priors(priors)
     n = check_count(n, "n", 1)
     n_trials = check_count(n_trials, "n_trials", 1)
+    design = ReversalDesign() if design is None else design
+    if not (hasattr(design, "schedule") or hasattr(design, "sample")):
+        raise ValueError(f"design must have a schedule or a sample method, got {design!r}")
     # the design as recorded: its default length is the reference's
-    design = replace(ReversalDesign() if design is None else design, n_trials=n_trials)
+    if dataclasses.is_dataclass(design) and "n_trials" in {f.name for f in dataclasses.fields(design)}:
+        design = dataclasses.replace(design, n_trials=n_trials)
+    q0 = getattr(design, "q0", DEFAULT_Q0) if q0 is None else q0
     say = progress or (lambda message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -899,35 +884,39 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
 
     start = time.perf_counter()
     theta = priors.sample(n, seed=truth_seed)
-    outcomes = design.sample(n, n_trials=n_trials, seed=design_seed)
-    data = simulate(theta, outcomes, dt=dt, max_steps=max_steps, seed=simulation_seed, method=method)
+    outcomes, options = _design_schedule(design, n, n_trials, design_seed)
+    data = simulate(theta, outcomes, model=spec, options=options, q0=q0, dt=dt,
+                    max_steps=max_steps, seed=simulation_seed, method=method)
     simulated = time.perf_counter()
-    say(f"simulated {n} data sets of {n_trials} trials ({method}) in {simulated - start:.1f} s")
-    batch = sample_posteriors(data.rt, data.choice, data.reward, priors=priors, n_draws=n_draws,
-                              thin=thin, n_warmup=n_warmup, n_chains=n_chains, seed=sampler_seed, dt=dt,
+    say(f"simulated {n} data sets of {n_trials} trials ({spec.label()}, {method}) in "
+        f"{simulated - start:.1f} s")
+    batch = sample_posteriors(data.rt, data.choice, data.reward, model=spec, priors=priors,
+                              options=data.options, q0=q0, n_draws=n_draws, thin=thin,
+                              n_warmup=n_warmup, n_chains=n_chains, seed=sampler_seed, dt=dt,
                               max_steps=max_steps, progress=say)
     sampled = time.perf_counter()
     say(f"sampled {n} posteriors in {sampled - simulated:.1f} s; "
         f"{int(batch.converged.sum())} converged")
 
     np.savez(out / "reference.npz", theta=theta, rt=data.rt, choice=data.choice,
-             reward=data.reward, outcomes=outcomes, draws=batch.draws, rhat=batch.rhat,
-             ess_bulk=batch.ess_bulk, ess_tail=batch.ess_tail, accept_rate=batch.accept_rate,
-             converged=batch.converged, attempts=batch.attempts)
+             reward=data.reward, outcomes=outcomes, options=data.options, draws=batch.draws,
+             rhat=batch.rhat, ess_bulk=batch.ess_bulk, ess_tail=batch.ess_tail,
+             accept_rate=batch.accept_rate, converged=batch.converged, attempts=batch.attempts)
     config = {
         "n": n, "n_trials": n_trials, "seed": seed, "method": method, "dt": dt,
-        "max_steps": max_steps, "priors": priors.to_dict(), "design": design.to_dict(),
+        "max_steps": max_steps, "model": spec.to_dict(), "priors": priors.to_dict(),
+        "design": design.to_dict(), "q0": float(q0),
         "sampler": {"n_chains": n_chains, "n_warmup": n_warmup, "n_draws": n_draws, "thin": thin,
                     "rhat_max": RHAT_MAX, "min_ess": MIN_ESS, "retry_factor": RETRY_FACTOR},
-        "parameter_names": list(PARAMETER_NAMES), "rlddm_version": version("rlddm"),
+        "parameter_names": list(spec.names), "rlddm_version": version("rlddm"),
     }
     (out / "reference.json").write_text(json.dumps(config, indent=2) + "\n")
 
     failed = np.flatnonzero(~batch.converged)
     ok = batch.converged
-    converged_metrics = {"parameters": None, "kappa_r_by_drift": None}
+    converged_metrics = dict.fromkeys(["parameters", *_breakdown_keys(spec)])
     if ok.any():
-        converged_metrics = recovery_metrics(theta[ok], batch.draws[ok], priors)
+        converged_metrics = recovery_metrics(theta[ok], batch.draws[ok], priors, model=spec)
         del converged_metrics["n_datasets"]
     metrics = {
         "n_datasets": n,
@@ -935,7 +924,7 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         "n_converged": int(ok.sum()),
         "not_converged_ids": [int(i) for i in failed],
         "not_converged_reasons": {str(int(i)): batch.reasons[i] for i in failed},
-        "included": "parameters and kappa_r_by_drift: converged data sets only; "
+        "included": "parameters and the by-drift breakdowns: converged data sets only; "
                     "all_datasets: every data set",
         "definitions": {
             "r": "Pearson correlation of posterior mean and truth over data sets",
@@ -945,7 +934,7 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
             "coverage": "share of data sets whose truth lies in the central credible interval",
         },
         **converged_metrics,
-        "all_datasets": recovery_metrics(theta, batch.draws, priors),
+        "all_datasets": recovery_metrics(theta, batch.draws, priors, model=spec),
         "diagnostics": {
             "rhat_max": float(batch.rhat.max()),
             "ess_bulk_min": float(batch.ess_bulk.min()),
