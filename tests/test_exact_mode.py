@@ -183,6 +183,25 @@ def test_simulate_exact_drift_sign_and_law():
     assert all(p > ALPHA for p in ks.values()), ks
 
 
+@pytest.mark.parametrize("model, theta, settled_drift", [
+    # v = v_max / 2 * tanh(drift * dq / 2) at dq = 1: 1.5 * tanh(1.5) = 1.3577...
+    ("sigmoid_drift", (3.0, 1.0, 0.4, 0.3, 1.0, 3.0), 1.5 * math.tanh(1.5)),
+    # Lapses replace 10 % of the trials; the others keep the diffusion law.
+    (rlddm.model.get_model("rlddm", fixed={"p_outlier": 0.1}), (2.0, 1.0, 0.4, 0.3, 1.0), 2.0),
+])
+def test_simulate_exact_drift_map_and_lapses_keep_the_law(model, theta, settled_drift):
+    # As above: arm 0 always pays, so Q settles at (1, 0) and the drift at the map's value.
+    outcomes = np.tile(np.array([1, 0], dtype=np.int8), (100, 200, 1))
+    result = rlddm.simulate(theta, outcomes, model=model, method="exact", seed=50_003,
+                            return_q=True)
+    settled = (result.q[:, :-1, 0] == 1.0) & (result.q[:, :-1, 1] == 0.0) & ~result.lapse
+    assert settled.sum() > 12_000
+    binomial, ks = law_p_values(result.rt[settled] - theta[3], result.choice[settled],
+                                settled_drift, theta[1], theta[2])
+    assert binomial > ALPHA
+    assert all(p > ALPHA for p in ks.values()), ks
+
+
 @pytest.mark.parametrize("max_steps", [900, 60])
 def test_simulate_exact_matches_reference(max_steps):
     theta = np.array([[6.0, 1.2, 0.5, 0.3, 0.5], [-3.0, 1.0, 0.2, 0.2, 0.6],

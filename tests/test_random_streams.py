@@ -3,6 +3,7 @@
 import numpy as np
 from scipy import stats
 
+import rlddm
 from rlddm import _sim
 from rlddm._seeding import stream_generator, stream_key
 
@@ -46,3 +47,21 @@ def test_streams_of_neighbouring_simulations_are_uncorrelated():
 def test_stream_key_depends_on_seed_only():
     assert stream_key(5) == stream_key(np.random.SeedSequence(5))
     assert stream_key(5) != stream_key(6)
+
+
+def test_lapse_draws_are_the_streams_uniforms():
+    """p_outlier near 1: each trial takes three of Generator.random()'s doubles in order.
+
+    Lapse test u < p_outlier, choice 0 if the second is < 0.5, RT = third * deadline.
+    """
+    p_outlier, t_max = 1 - 1e-12, 900 * 0.01
+    model = rlddm.model.get_model("rlddm", fixed={"p_outlier": p_outlier})
+    result = rlddm.simulate([1.0, 1.0, 0.5, 0.3, 0.5], np.zeros((2, 50, 2)), model=model,
+                            seed=17, first_index=4)
+    assert result.lapse.all()
+    key = stream_key(17)
+    for b in range(2):
+        uniforms = stream_generator(key, 4 + b).random((50, 3))
+        assert np.all(uniforms[:, 0] < p_outlier)
+        np.testing.assert_array_equal(result.choice[b], np.where(uniforms[:, 1] < 0.5, 0, 1))
+        np.testing.assert_array_equal(result.rt[b], uniforms[:, 2] * t_max)

@@ -6,10 +6,11 @@ from scipy import stats
 
 import rlddm
 from rlddm import reference
+from rlddm.model import MODELS, get_model
 
 from .conftest import PARAMETER_SETS
 
-FIELDS = ("rt", "choice", "reward", "outcome", "retries", "q")
+FIELDS = ("rt", "choice", "reward", "outcome", "retries", "lapse", "options", "q")
 
 
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
@@ -24,17 +25,28 @@ def test_same_stream_gives_identical_data(name, outcomes):
                                       err_msg=field)
 
 
-def test_identical_missed_responses(outcomes):
-    options = dict(seed=2, max_steps=60, max_retries=2, return_q=True)
-    theta = [0.5, 2.0, 0.5, 0.3, 0.5]
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_identical_missed_responses_and_lapses(name, outcomes):
+    """Every model with lapses on six options in three pairs, missed trials included."""
+    spec = get_model(name, fixed={"p_outlier": 0.1})
+    theta = spec.priors().sample(4, seed=5)
+    theta[:, spec.names.index("alpha")] = 2.0
+    pairs = np.array([[0, 1], [2, 3], [4, 5]])
+    trial_options = pairs[np.random.default_rng(6).integers(0, 3, size=outcomes[:4].shape[:2])]
+    options = dict(model=spec, options=trial_options, seed=2, max_steps=60, max_retries=2,
+                   return_q=True)
     compiled = rlddm.simulate(theta, outcomes[:4], **options)
     readable = reference.simulate(theta, outcomes[:4], **options)
     assert 0 < compiled.n_missed.sum() < compiled.choice.size
+    assert compiled.lapse.any()
     for field in FIELDS:
-        np.testing.assert_array_equal(getattr(compiled, field), getattr(readable, field))
+        np.testing.assert_array_equal(getattr(compiled, field), getattr(readable, field),
+                                      err_msg=field)
 
 
-# Statistical agreement with independent seeds. Each family of comparisons uses a
+# Statistical agreement with independent seeds (marked slow: the reference takes about a
+# minute for these batches; the bitwise tests above already pin the same code paths for
+# every registered model). Each family of comparisons uses a
 # Bonferroni threshold for a family-wise false-alarm rate of 1e-4 (|z| > 4.9 over up
 # to 61 positions). With N = 2,000 data sets per side, a 2% shift of the dataset mean
 # RT is 10-20 SE for seven of the parameter sets (power > 0.9999) and 6.8 SE for
@@ -95,6 +107,7 @@ def many_outcomes():
     return rlddm.ReversalDesign().sample(N_DATA_SETS, seed=7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
 def test_distributions_agree_with_independent_seeds(name, many_outcomes):
     theta, max_steps = PARAMETER_SETS[name]
@@ -104,6 +117,7 @@ def test_distributions_agree_with_independent_seeds(name, many_outcomes):
     assert discrepancies(compiled, readable) == []
 
 
+@pytest.mark.slow
 def test_comparison_catches_a_two_percent_slower_model(many_outcomes):
     """Negative control: a reference with alpha raised 1% (mean RT up about 2%) is caught."""
     theta, max_steps = PARAMETER_SETS["weak_drift"]
@@ -114,6 +128,7 @@ def test_comparison_catches_a_two_percent_slower_model(many_outcomes):
     assert "mean RT" in discrepancies(compiled, wrong)
 
 
+@pytest.mark.slow
 def test_comparison_catches_a_shifted_drift(many_outcomes):
     """Negative control: drift scaled by 1.1 changes choice proportions detectably."""
     theta, _ = PARAMETER_SETS["kappa_one"]

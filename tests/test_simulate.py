@@ -7,6 +7,7 @@ import rlddm
 from rlddm import _sim, simulate
 
 THETA = np.array([2.0, 1.0, 0.5, 0.3, 0.4])
+FIELDS = ("rt", "choice", "reward", "outcome", "retries", "lapse", "options", "q")
 
 
 def test_compiled_extension_is_loaded():
@@ -20,11 +21,36 @@ def test_shapes_and_dtypes(outcomes):
     batch, trials = outcomes.shape[:2]
     assert result.rt.shape == (batch, trials) and result.rt.dtype == np.float64
     assert result.choice.shape == (batch, trials) and result.choice.dtype == np.int8
-    assert result.reward.shape == (batch, trials)
-    assert result.outcome.shape == (batch, trials, 2)
+    assert result.reward.shape == (batch, trials) and result.reward.dtype == np.float64
+    assert result.outcome.shape == (batch, trials, 2) and result.outcome.dtype == np.float64
     assert result.retries.shape == (batch, trials) and result.retries.dtype == np.int32
+    assert result.lapse.shape == (batch, trials) and result.lapse.dtype == np.bool_
+    assert result.options.shape == (batch, trials, 2) and result.options.dtype == np.int32
+    assert result.options.flags.c_contiguous and result.options.flags.writeable
     assert result.q.shape == (batch, trials + 1, 2)
+    assert not result.lapse.any()
+    np.testing.assert_array_equal(result.options, np.broadcast_to([0, 1], (batch, trials, 2)))
     assert simulate(THETA, outcomes, seed=0).q is None
+
+
+# Results of the kernel as committed before models, options and lapses were added
+# (rt of the last trial per data set, choices summed, final Q0 summed): the default
+# model must keep reproducing them bit for bit.
+COMMITTED = {
+    "euler": ([0.8400000000000001, 0.48, 0.37, 0.49], 112, 2.6425906471501333),
+    "exact": ([0.3490620915649899, 0.43250627993002694, 0.43786741648246896,
+               0.4909990162202017], 113, 2.4266728398914967),
+}
+
+
+@pytest.mark.parametrize("method", sorted(COMMITTED))
+def test_default_model_reproduces_committed_results(method):
+    last_rt, choice_sum, q_sum = COMMITTED[method]
+    result = simulate([2.0, 1.0, 0.5, 0.3, 0.4], rlddm.reversal_outcomes(4, 60, seed=1),
+                      seed=2, method=method, return_q=True)
+    assert result.rt[:, -1].tolist() == last_rt
+    assert int(result.choice.sum()) == choice_sum
+    assert float(result.q[:, -1, 0].sum()) == q_sum
 
 
 def test_unbatched_input_gets_batch_of_one(outcomes):
@@ -106,8 +132,16 @@ def test_same_seed_same_result_and_different_seed_differs(outcomes):
 def test_thread_count_does_not_change_results(outcomes, method):
     one = simulate(THETA, outcomes, seed=7, n_threads=1, return_q=True, method=method)
     two = simulate(THETA, outcomes, seed=7, n_threads=2, return_q=True, method=method)
-    for field in ("rt", "choice", "reward", "outcome", "retries", "q"):
+    for field in FIELDS:
         np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
+
+
+def test_more_threads_than_available_are_capped(outcomes):
+    # Once a segfault: OpenMP cannot start 100,000 threads, so requests are capped.
+    many = simulate(THETA, outcomes[:8], seed=7, n_threads=100_000, return_q=True)
+    one = simulate(THETA, outcomes[:8], seed=7, n_threads=1, return_q=True)
+    for field in FIELDS:
+        np.testing.assert_array_equal(getattr(many, field), getattr(one, field))
 
 
 @pytest.mark.parametrize("method", ["euler", "exact"])
@@ -162,27 +196,66 @@ def test_bad_theta_raises(theta, message, outcomes):
     (np.ones((60, 3)), "shape"),
     (np.ones(60), "shape"),
     (np.ones((0, 2)), "shape"),
-    (np.full((60, 2), 2), "only 0 and 1, got 2"),
-    (np.full((60, 2), np.nan), "only 0 and 1, got nan"),
+    (np.full((60, 2), np.inf), r"outcomes must be finite numbers of magnitude at most "
+                               r"8.98847e\+307 \(or NaN for no feedback\), got inf at "
+                               r"\(0, 0, 0\)"),
+    (np.full((60, 2), -np.inf), "got -inf at"),
+    (np.full((60, 2), -1.7e308), "got -1.7e"),
     (np.full((60, 2), "1"), "dtype"),
+    (np.full((60, 2), 1 + 1j), "dtype"),
 ])
 def test_bad_outcomes_raise(bad_outcomes, message):
     with pytest.raises(ValueError, match=message):
         simulate(THETA, bad_outcomes)
 
 
+def test_exact_method_far_outside_its_domain_misses_instead_of_answering_nan():
+    result = simulate([0.0, 1e200, 1e-200, 0.0, 0.0], np.zeros((3, 2)), method="exact",
+                      seed=1, max_retries=2)
+    answered = result.choice != -1
+    assert np.isfinite(result.rt[answered]).all() and np.isnan(result.rt[~answered]).all()
+
+
+def test_real_and_missing_outcomes_are_accepted():
+    outcomes = np.full((30, 2), np.nan)
+    outcomes[::2] = [2.5, -1.25]
+    result = simulate(THETA, outcomes, seed=1, return_q=True)
+    answered = result.choice >= 0
+    assert np.isnan(result.reward[:, 1::2]).all()
+    assert np.isin(result.reward[:, ::2][answered[:, ::2]], [2.5, -1.25]).all()
+
+
 @pytest.mark.parametrize("options, message", [
     ({"dt": 0.0}, "dt must be"),
     ({"dt": -0.01}, "dt must be"),
     ({"dt": np.nan}, "dt must be"),
+    ({"dt": 10**400}, "dt must be"),
+    ({"dt": "0.01"}, "dt must be"),
+    ({"dt": 1e308}, r"dt \* max_steps"),
     ({"max_steps": 0}, "max_steps"),
     ({"max_steps": 10.5}, "max_steps"),
+    ({"max_steps": 10**400}, "max_steps must be < 2"),
+    ({"max_steps": "900"}, "max_steps"),
     ({"max_retries": -1}, "max_retries"),
+    ({"max_retries": 10**400}, "max_retries"),
     ({"n_threads": 0}, "n_threads"),
+    ({"n_threads": 2.0}, "n_threads"),
+    ({"n_threads": True}, "n_threads"),
     ({"method": "rk4"}, "method"),
+    ({"method": None}, "method"),
     ({"first_index": -1}, "first_index"),
+    ({"first_index": 2**64}, "first_index"),
+    ({"first_index": 1.0}, "first_index"),
     ({"seed": -3}, "seed"),
     ({"seed": "abc"}, "seed"),
+    ({"seed": 1.5}, "seed"),
+    ({"q0": np.nan}, "q0 must be a finite number"),
+    ({"q0": 10**400}, "q0"),
+    ({"q0": "0.5"}, "q0"),
+    ({"return_q": "yes"}, "return_q"),
+    ({"n_options": 1}, "n_options"),
+    ({"n_options": 2.0}, "n_options"),
+    ({"n_options": 10**400}, "n_options must be < 2"),
 ])
 def test_bad_options_raise(options, message, outcomes):
     with pytest.raises(ValueError, match=message):
@@ -190,5 +263,14 @@ def test_bad_options_raise(options, message, outcomes):
 
 
 def test_mismatched_batches_raise(outcomes):
-    with pytest.raises(ValueError, match="3 rows but outcomes has 64"):
+    with pytest.raises(ValueError, match="theta has 3, outcomes has 64, options has 1"):
         simulate(np.tile(THETA, (3, 1)), outcomes)
+    with pytest.raises(ValueError, match="options has 2"):
+        simulate(THETA, outcomes, options=np.tile([0, 1], (2, 60, 1)))
+
+
+def test_outputs_larger_than_the_limit_are_refused_before_allocating():
+    # 20,000 data sets of 10,000 trials: about 8.6 GiB of outputs.
+    with pytest.raises(ValueError, match=r"outputs of 20000 data sets .* would take 8\.\d+ GiB, "
+                                         "more than 8 GiB"):
+        simulate(np.tile(THETA, (20_000, 1)), np.zeros((10_000, 2)))

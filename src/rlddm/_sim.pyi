@@ -4,11 +4,18 @@ from numpy.typing import NDArray
 OPENMP: bool
 METHOD_EULER: int
 METHOD_EXACT: int
+DRIFT_LINEAR: int
+DRIFT_SIGMOID: int
+SLOTS: tuple[str, ...]
 
 def max_threads() -> int: ...
 def simulate_batch(
-    theta: NDArray[np.float64],
-    outcomes: NDArray[np.int8],
+    slots: NDArray[np.float64],
+    outcomes: NDArray[np.float64],
+    options: NDArray[np.int32],
+    n_options: int,
+    q0: float,
+    drift_map: int,
     dt: float,
     max_steps: int,
     max_retries: int,
@@ -19,11 +26,23 @@ def simulate_batch(
     n_threads: int,
     rt: NDArray[np.float64],
     choice: NDArray[np.int8],
-    reward: NDArray[np.int8],
-    outcome: NDArray[np.int8],
+    reward: NDArray[np.float64],
+    outcome: NDArray[np.float64],
     retries: NDArray[np.int32],
+    lapse: NDArray[np.int8],
     q: NDArray[np.float64],
     record_q: bool,
+) -> None: ...
+def replay_drifts(
+    slots: NDArray[np.float64],
+    choice: NDArray[np.int8],
+    reward: NDArray[np.float64],
+    options: NDArray[np.int32],
+    n_options: int,
+    q0: float,
+    drift_map: int,
+    out: NDArray[np.float64],
+    n_threads: int = ...,
 ) -> None: ...
 def stream_normals(key0: int, key1: int, index: int, out: NDArray[np.float64]) -> None: ...
 def first_passage_batch(
@@ -41,13 +60,13 @@ def first_passage_batch(
 ) -> None: ...
 def replay_q_differences(
     choice: NDArray[np.int8],
-    reward: NDArray[np.int8],
+    reward: NDArray[np.float64],
     learning_rates: NDArray[np.float64],
     out: NDArray[np.float64],
 ) -> None: ...
 def replay_sums(
     choice: NDArray[np.int8],
-    reward: NDArray[np.int8],
+    reward: NDArray[np.float64],
     rt: NDArray[np.float64],
     learning_rates: NDArray[np.float64],
     out: NDArray[np.float64],

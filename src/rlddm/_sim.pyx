@@ -7,7 +7,7 @@ Python entry point is ``rlddm.simulate``. Functions here trust their inputs.
 
 cimport cython
 from cython.parallel cimport prange
-from libc.math cimport NAN, sqrt
+from libc.math cimport NAN, isnan, sqrt, tanh
 from libc.stdlib cimport free, malloc
 from libc.stdint cimport int8_t, int32_t, uint64_t
 from numpy.random cimport bitgen_t
@@ -17,6 +17,7 @@ cdef extern from "_philox.h":
         pass
     void rlddm_stream_init(rlddm_philox_state *state, bitgen_t *bitgen, uint64_t key0,
                            uint64_t key1, uint64_t index) noexcept nogil
+    double rlddm_philox_next_double(void *state) noexcept nogil
 
 cdef extern from "_ziggurat.h":
     int rlddm_ziggurat_init() noexcept nogil
@@ -54,7 +55,8 @@ if _ziggurat_status != 0:
     raise ImportError(f"rlddm._sim: inline normal sampler disagrees with NumPy's "
                       f"random_standard_normal (check {_ziggurat_status})")
 
-# Boundary codes returned by the trial samplers; they double as the recorded choice.
+# Boundary codes returned by the trial samplers; they double as the recorded choice and
+# as the position, in a trial's pair of options, of the option chosen.
 cdef enum:
     UPPER = 0
     LOWER = 1
@@ -65,19 +67,85 @@ cdef enum:
     EULER = 0
     EXACT = 1
 
+# rlddm.model.DriftMap.
+cdef enum:
+    LINEAR = 0
+    SIGMOID = 1
+
+# Columns of the parameter array: rlddm.model.SLOTS, checked against SLOTS below by the tests.
+cdef enum:
+    DRIFT = 0
+    ALPHA = 1
+    BETA = 2
+    TER = 3
+    KAPPA_POS = 4
+    KAPPA_NEG = 5
+    PHI = 6
+    V_MAX = 7
+    P_OUTLIER = 8
+
+# Q-values of neighbouring simulations sit this many doubles apart (one cache line), so
+# threads working on them do not write to one line.
+cdef enum:
+    LINE_DOUBLES = 8
+
 METHOD_EULER = EULER
 METHOD_EXACT = EXACT
+DRIFT_LINEAR = LINEAR
+DRIFT_SIGMOID = SIGMOID
+SLOTS = ("drift", "alpha", "beta", "ter", "kappa_pos", "kappa_neg", "phi", "v_max",
+         "p_outlier")
 
 
-cdef inline void learn(double *q_values, int chosen, double reward,
-                       double rate) noexcept nogil:
-    """Q-learning update of the chosen arm; a missed trial (choice -1) changes nothing.
+cdef inline void learn(double *q_values, int chosen, int unchosen, double reward,
+                       double kappa_pos, double kappa_neg, double phi,
+                       double q0) noexcept nogil:
+    """Update after feedback on option ``chosen`` with ``unchosen`` the other one presented.
 
-    The one update rule of the simulator and of both replays, so replayed Q-values
-    equal simulated ones bit for bit.
+    ``Q_c += (kappa_pos if d > 0 else kappa_neg) * d`` with ``d = reward - Q_c``; then, if
+    ``phi`` is not 0, ``Q_u += phi * (q0 - Q_u)``. ``chosen < 0`` (a missed response) or
+    a NaN reward (no feedback) changes nothing. The one update rule of the simulator and
+    of every replay, so replayed Q-values equal simulated ones bit for bit; with both
+    rates equal and ``phi`` 0 it is the delta rule ``Q_c + kappa * (reward - Q_c)``.
     """
-    if chosen == UPPER or chosen == LOWER:
-        q_values[chosen] = q_values[chosen] + rate * (reward - q_values[chosen])
+    cdef double error
+    if chosen < 0 or isnan(reward):
+        return
+    error = reward - q_values[chosen]
+    q_values[chosen] = q_values[chosen] + (kappa_pos if error > 0.0 else kappa_neg) * error
+    if phi != 0.0:
+        q_values[unchosen] = q_values[unchosen] + phi * (q0 - q_values[unchosen])
+
+
+cdef inline double trial_drift(int drift_map, double drift, double v_max,
+                               double q_difference) noexcept nogil:
+    """Drift rate of a trial from ``Q(first option) - Q(second option)``.
+
+    The sigmoid ``v_max / (1 + exp(-drift * dq)) - v_max / 2`` is written through tanh,
+    which equals it and cannot overflow; the reference uses the same expression.
+    """
+    if drift_map == SIGMOID:
+        return 0.5 * v_max * tanh(0.5 * drift * q_difference)
+    return drift * q_difference
+
+
+cdef inline int thread_count(int requested) noexcept nogil:
+    """``requested`` threads, or all when it is < 1 or more than OpenMP offers."""
+    cdef int available = rlddm_max_threads()
+    if requested < 1 or requested > available:
+        return available
+    return requested
+
+
+cdef double *line_padded_rows(Py_ssize_t n_rows, Py_ssize_t n_values,
+                              Py_ssize_t *stride) except NULL:
+    """Scratch of ``n_rows`` rows of ``n_values`` doubles, each row on its own cache lines."""
+    cdef double *rows
+    stride[0] = ((n_values + LINE_DOUBLES - 1) // LINE_DOUBLES) * LINE_DOUBLES
+    rows = <double *> malloc(max(n_rows, 1) * stride[0] * sizeof(double))
+    if rows == NULL:
+        raise MemoryError()
+    return rows
 
 
 def max_threads():
@@ -105,89 +173,171 @@ cdef inline int euler_trial(rlddm_philox_state *rng, double drift, double alpha,
 
 cdef inline int exact_trial(bitgen_t *rng, double drift, double alpha, double beta,
                             double t_max, double *decision_time) noexcept nogil:
-    """One exact first passage (_wiener.h); a passage after t_max is a missed response."""
+    """One exact first passage (_wiener.h); a passage after t_max is a missed response.
+
+    So is a NaN passage, which the sampler's arithmetic gives far outside its documented
+    domain (alpha near 1e200): a trial is never answered without a response time.
+    """
     cdef int upper
     cdef double passage = wiener_first_passage(rng, drift, alpha, beta, &upper)
-    if passage > t_max:
+    if not passage <= t_max:
         return MISSED
     decision_time[0] = passage
     return UPPER if upper else LOWER
 
 
+cdef inline int lapse_trial(rlddm_philox_state *rng, double t_max,
+                            double *response_time) noexcept nogil:
+    """A contaminant response: either option with probability 1/2, RT uniform on [0, t_max]."""
+    cdef int chosen = UPPER if rlddm_philox_next_double(rng) < 0.5 else LOWER
+    response_time[0] = rlddm_philox_next_double(rng) * t_max
+    return chosen
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef void simulate_one(Py_ssize_t b, const double[:, :] theta, const int8_t[:, :, :] outcomes,
-                       double dt, int max_steps, int max_retries, uint64_t key0, uint64_t key1,
-                       uint64_t first_index, int method, double[:, ::1] rt,
-                       int8_t[:, ::1] choice, int8_t[:, ::1] reward,
-                       int8_t[:, :, ::1] outcome, int32_t[:, ::1] retries,
-                       double[:, :, ::1] q, bint record_q) noexcept nogil:
+cdef void simulate_one(Py_ssize_t b, const double[:, :] slots, const double[:, :, :] outcomes,
+                       const int32_t[:, :, :] options, Py_ssize_t n_options, double q0,
+                       int drift_map, double dt, int max_steps, int max_retries,
+                       uint64_t key0, uint64_t key1, uint64_t first_index, int method,
+                       double *q_values, double[:, ::1] rt, int8_t[:, ::1] choice,
+                       double[:, ::1] reward, double[:, :, ::1] outcome,
+                       int32_t[:, ::1] retries, int8_t[:, ::1] lapse, double[:, :, ::1] q,
+                       bint record_q) noexcept nogil:
     cdef rlddm_philox_state state
     cdef bitgen_t rng
-    cdef double drift = theta[b, 0]
-    cdef double alpha = theta[b, 1]
-    cdef double beta = theta[b, 2]
-    cdef double ter = theta[b, 3]
-    cdef double kappa = theta[b, 4]
+    cdef double drift = slots[b, DRIFT]
+    cdef double alpha = slots[b, ALPHA]
+    cdef double beta = slots[b, BETA]
+    cdef double ter = slots[b, TER]
+    cdef double kappa_pos = slots[b, KAPPA_POS]
+    cdef double kappa_neg = slots[b, KAPPA_NEG]
+    cdef double phi = slots[b, PHI]
+    cdef double v_max = slots[b, V_MAX]
+    cdef double p_outlier = slots[b, P_OUTLIER]
     cdef double sqrt_dt = sqrt(dt)
     cdef double t_max = max_steps * dt
-    cdef double q_values[2]
-    cdef double decision_time = 0.0
-    cdef Py_ssize_t t, n_trials = outcomes.shape[1]
-    cdef int attempt, chosen
-    cdef int8_t experienced
+    cdef double decision_time = 0.0, v, experienced
+    cdef Py_ssize_t t, k, n_trials = outcomes.shape[1]
+    cdef int attempt, chosen, first, second
+    cdef bint lapsed
 
     rlddm_stream_init(&state, &rng, key0, key1, first_index + <uint64_t>b)
-    q_values[0] = 0.5
-    q_values[1] = 0.5
-    if record_q:
-        q[b, 0, 0] = 0.5
-        q[b, 0, 1] = 0.5
+    for k in range(n_options):
+        q_values[k] = q0
+        if record_q:
+            q[b, 0, k] = q0
     for t in range(n_trials):
-        chosen = MISSED
-        for attempt in range(max_retries + 1):
-            if method == EXACT:
-                chosen = exact_trial(&rng, drift * (q_values[0] - q_values[1]), alpha, beta,
-                                     t_max, &decision_time)
-            else:
-                chosen = euler_trial(&state, drift * (q_values[0] - q_values[1]), alpha, beta,
-                                     dt, sqrt_dt, max_steps, &decision_time)
-            if chosen != MISSED:
-                break
+        first = options[b, t, 0]
+        second = options[b, t, 1]
+        attempt = 0
+        # The lapse draw exists only when lapses can happen, so p_outlier = 0 leaves
+        # the stream, and every result, as it was before lapses were added.
+        lapsed = p_outlier > 0.0 and rlddm_philox_next_double(&state) < p_outlier
+        if lapsed:
+            chosen = lapse_trial(&state, t_max, &decision_time)
+        else:
+            v = trial_drift(drift_map, drift, v_max, q_values[first] - q_values[second])
+            chosen = MISSED
+            for attempt in range(max_retries + 1):
+                if method == EXACT:
+                    chosen = exact_trial(&rng, v, alpha, beta, t_max, &decision_time)
+                else:
+                    chosen = euler_trial(&state, v, alpha, beta, dt, sqrt_dt, max_steps,
+                                         &decision_time)
+                if chosen != MISSED:
+                    break
         retries[b, t] = attempt
         choice[b, t] = chosen
-        outcome[b, t, 0] = 0
-        outcome[b, t, 1] = 0
+        lapse[b, t] = lapsed
+        outcome[b, t, 0] = 0.0
+        outcome[b, t, 1] = 0.0
         if chosen == MISSED:
             rt[b, t] = NAN
-            reward[b, t] = 0
+            reward[b, t] = 0.0
         else:
             experienced = outcomes[b, t, chosen]
-            rt[b, t] = decision_time + ter
+            rt[b, t] = decision_time if lapsed else decision_time + ter
             reward[b, t] = experienced
             outcome[b, t, chosen] = experienced
-            learn(q_values, chosen, experienced, kappa)
+            learn(q_values, options[b, t, chosen], options[b, t, 1 - chosen], experienced,
+                  kappa_pos, kappa_neg, phi, q0)
         if record_q:
-            q[b, t + 1, 0] = q_values[0]
-            q[b, t + 1, 1] = q_values[1]
+            for k in range(n_options):
+                q[b, t + 1, k] = q_values[k]
 
 
-def simulate_batch(const double[:, :] theta, const int8_t[:, :, :] outcomes, double dt,
-                   int max_steps, int max_retries, uint64_t key0, uint64_t key1,
-                   uint64_t first_index, int method, int n_threads, double[:, ::1] rt,
-                   int8_t[:, ::1] choice, int8_t[:, ::1] reward, int8_t[:, :, ::1] outcome,
-                   int32_t[:, ::1] retries, double[:, :, ::1] q, bint record_q):
-    """Fill the output buffers for every simulation (rows of ``theta``) in parallel.
+def simulate_batch(const double[:, :] slots, const double[:, :, :] outcomes,
+                   const int32_t[:, :, :] options, Py_ssize_t n_options, double q0,
+                   int drift_map, double dt, int max_steps, int max_retries, uint64_t key0,
+                   uint64_t key1, uint64_t first_index, int method, int n_threads,
+                   double[:, ::1] rt, int8_t[:, ::1] choice, double[:, ::1] reward,
+                   double[:, :, ::1] outcome, int32_t[:, ::1] retries, int8_t[:, ::1] lapse,
+                   double[:, :, ::1] q, bint record_q):
+    """Fill the output buffers for every simulation (rows of ``slots``) in parallel.
 
-    ``theta`` (B, 5) and ``outcomes`` (B, T, 2) may be broadcast views (zero strides).
-    Simulation ``b`` draws from the Philox stream ``(key0, key1)`` with counter word
-    3 equal to ``first_index + b``. ``q`` must be (B, T + 1, 2) when ``record_q``.
+    ``slots`` (B, 9), ``outcomes`` (B, T, 2) and ``options`` (B, T, 2) may be broadcast
+    views (zero strides); every option index must be in ``[0, n_options)`` and the two of
+    a trial distinct. Simulation ``b`` draws from the Philox stream ``(key0, key1)`` with
+    counter word 3 equal to ``first_index + b``. ``q`` must be (B, T + 1, n_options) when
+    ``record_q``. ``n_threads`` < 1 or above :func:`max_threads` means all threads.
     """
-    cdef Py_ssize_t b, n_simulations = theta.shape[0]
-    with nogil:
-        for b in prange(n_simulations, schedule="dynamic", chunksize=1, num_threads=n_threads):
-            simulate_one(b, theta, outcomes, dt, max_steps, max_retries, key0, key1,
-                         first_index, method, rt, choice, reward, outcome, retries, q, record_q)
+    cdef Py_ssize_t b, stride, n_simulations = slots.shape[0]
+    cdef double *q_values = line_padded_rows(n_simulations, n_options, &stride)
+    cdef int threads = thread_count(n_threads)
+    try:
+        with nogil:
+            for b in prange(n_simulations, schedule="dynamic", chunksize=1,
+                            num_threads=threads):
+                simulate_one(b, slots, outcomes, options, n_options, q0, drift_map, dt,
+                             max_steps, max_retries, key0, key1, first_index, method,
+                             &q_values[b * stride], rt, choice, reward, outcome, retries,
+                             lapse, q, record_q)
+    finally:
+        free(q_values)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def replay_drifts(const double[:, :, ::1] slots, const int8_t[:, ::1] choice,
+                  const double[:, ::1] reward, const int32_t[:, :, ::1] options,
+                  Py_ssize_t n_options, double q0, int drift_map, double[:, :, ::1] out,
+                  int n_threads=0):
+    """``out[d, s, t]`` = drift rate of trial ``t`` of data set ``d`` under parameter row ``s``.
+
+    The Q-values (all starting at ``q0``) are replayed from the observed ``choice``
+    (D, T; -1 = missed, which changes nothing) and ``reward`` (D, T; NaN = no feedback)
+    with the simulator's update, on the options presented (D, T, 2), and each trial's
+    drift is computed from the Q-values before it (missed trials included). ``slots`` is
+    (D, S, 9) with the columns of :data:`SLOTS`; ``out`` (D, S, T). Data sets run in
+    parallel (``n_threads`` as in :func:`simulate_batch`); the result does not depend
+    on the thread count.
+    """
+    cdef Py_ssize_t d, s, t, k, stride
+    cdef Py_ssize_t n_sets = slots.shape[0], n_rows = slots.shape[1]
+    cdef Py_ssize_t n_trials = choice.shape[1]
+    cdef double *q_values = line_padded_rows(n_sets, n_options, &stride)
+    cdef double *row
+    cdef int chosen
+    cdef int threads = thread_count(n_threads)
+    try:
+        with nogil:
+            for d in prange(n_sets, schedule="dynamic", chunksize=1, num_threads=threads):
+                row = &q_values[d * stride]
+                for s in range(n_rows):
+                    for k in range(n_options):
+                        row[k] = q0
+                    for t in range(n_trials):
+                        out[d, s, t] = trial_drift(drift_map, slots[d, s, DRIFT],
+                                                   slots[d, s, V_MAX],
+                                                   row[options[d, t, 0]] - row[options[d, t, 1]])
+                        chosen = choice[d, t]
+                        if chosen != MISSED:
+                            learn(row, options[d, t, chosen], options[d, t, 1 - chosen],
+                                  reward[d, t], slots[d, s, KAPPA_POS], slots[d, s, KAPPA_NEG],
+                                  slots[d, s, PHI], q0)
+    finally:
+        free(q_values)
 
 
 @cython.boundscheck(False)
@@ -234,30 +384,36 @@ def first_passage_batch(const double[::1] v, const double[::1] a, const double[:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def replay_q_differences(const int8_t[:, :] choice, const int8_t[:, :] reward,
+def replay_q_differences(const int8_t[:, :] choice, const double[:, :] reward,
                          const double[::1] learning_rates, double[:, :, ::1] out):
     """``out[b, t, k] = Q0 - Q1`` before trial ``t`` of data set ``b`` at ``learning_rates[k]``.
 
-    The Q-values (starting at 0.5) are replayed from the observed choices and the
-    chosen arm's rewards; a missed trial (choice -1) leaves them unchanged.
+    The two-option delta rule: Q-values (starting at 0.5) replayed from the observed
+    choices and the chosen arm's rewards with the simulator's update (both rates
+    ``learning_rates[k]``, no forgetting); a missed trial (choice -1) or a NaN reward
+    leaves them unchanged.
     """
     cdef Py_ssize_t b, t, k
     cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
     cdef Py_ssize_t n_rates = learning_rates.shape[0]
     cdef double q_values[2]
+    cdef double rate
+    cdef int chosen
     with nogil:
         for b in range(n_sets):
             for k in range(n_rates):
+                rate = learning_rates[k]
                 q_values[0] = 0.5
                 q_values[1] = 0.5
                 for t in range(n_trials):
                     out[b, t, k] = q_values[0] - q_values[1]
-                    learn(q_values, choice[b, t], reward[b, t], learning_rates[k])
+                    chosen = choice[b, t]
+                    learn(q_values, chosen, 1 - chosen, reward[b, t], rate, rate, 0.0, 0.5)
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def replay_sums(const int8_t[:, ::1] choice, const int8_t[:, ::1] reward,
+def replay_sums(const int8_t[:, ::1] choice, const double[:, ::1] reward,
                 const double[:, ::1] rt, const double[::1] learning_rates,
                 double[:, :, ::1] out):
     """Trial sums of the replayed ``x = Q0 - Q1`` at each learning rate, in one pass.
@@ -272,8 +428,8 @@ def replay_sums(const int8_t[:, ::1] choice, const int8_t[:, ::1] reward,
     cdef Py_ssize_t b, t, k
     cdef Py_ssize_t n_sets = choice.shape[0], n_trials = choice.shape[1]
     cdef Py_ssize_t n_rates = learning_rates.shape[0]
-    cdef double x, squared, response_time
-    cdef int chosen, outcome
+    cdef double x, squared, response_time, outcome, rate
+    cdef int chosen
     cdef double *q_values = <double *> malloc(2 * max(n_rates, 1) * sizeof(double))
     if q_values == NULL:
         raise MemoryError()
@@ -301,6 +457,8 @@ def replay_sums(const int8_t[:, ::1] choice, const int8_t[:, ::1] reward,
                         squared = x * x
                         out[b, 2, k] = out[b, 2, k] + squared * response_time
                         out[b, 3, k] = out[b, 3, k] + squared
-                        learn(&q_values[2 * k], chosen, outcome, learning_rates[k])
+                        rate = learning_rates[k]
+                        learn(&q_values[2 * k], chosen, 1 - chosen, outcome, rate, rate, 0.0,
+                              0.5)
     finally:
         free(q_values)

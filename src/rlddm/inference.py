@@ -246,7 +246,7 @@ def replayed_q_differences(choice: ArrayLike, reward: ArrayLike,
         Q-values start at 0.5; compiled (``rlddm._sim.replay_q_differences``).
     """
     choice = np.ascontiguousarray(choice, dtype=np.int8)
-    reward = np.ascontiguousarray(reward, dtype=np.int8)
+    reward = np.ascontiguousarray(reward, dtype=np.float64)
     rates = np.ascontiguousarray(learning_rates, dtype=np.float64)
     if choice.ndim != 2 or reward.shape != choice.shape:
         raise ValueError(f"choice and reward must have one shape (B, T), got {choice.shape} "
@@ -351,7 +351,8 @@ def _likelihood_statistics(rt: NDArray[np.float64], choice: NDArray[np.int8],
     """:func:`likelihood_statistics` without the input checks (for valid simulations)."""
     choice = np.ascontiguousarray(choice)
     sums = np.empty((choice.shape[0], 4, len(STATISTICS_GRID)))
-    _sim.replay_sums(choice, np.ascontiguousarray(reward), np.ascontiguousarray(rt),
+    _sim.replay_sums(choice, np.ascontiguousarray(reward, dtype=np.float64),
+                     np.ascontiguousarray(rt),
                      np.asarray(STATISTICS_GRID, dtype=np.float64), sums)
     per_rate = sums.reshape(choice.shape[0], -1) / choice.shape[1]
     upper = choice == 0
