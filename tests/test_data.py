@@ -291,8 +291,10 @@ def test_empty_file(tmp_path, text):
     ("rt", 2, 650.0, r"^line 4, column 'rt': .*look like milliseconds"),
     ("choice", 4, 2, r"^line 6, column 'choice': must be one of \[0, 1, -1\] .*got 2$"),
     ("choice", 4, "left", r"^line 6, column 'choice': must be a number, got 'left'$"),
-    ("reward", 5, "inf", r"^line 7, column 'reward': must be a finite number, got inf$"),
-    ("reward", 5, "-inf", r"^line 7, column 'reward': must be a finite number, got -inf$"),
+    ("reward", 5, "inf", r"^line 7, column 'reward': must be a finite number of magnitude at most "
+                         r"8\.98847e\+307, got inf$"),
+    ("reward", 5, "-inf", r"^line 7, column 'reward': must be a finite number of magnitude at "
+                          r"most 8\.98847e\+307, got -inf$"),
     ("reward", 5, "1,5", r"^line 7, column 'reward': must be a number, got '1,5'$"),
     ("reward", 5, None, r"^line 7, column 'reward': is empty"),
     ("trial", 1, 1, r"^line 3, column 'trial': trial 1 repeats within a participant \(after "

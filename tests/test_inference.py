@@ -20,8 +20,6 @@ from rlddm.likelihood import _check_trials, _replay, loglik
 from rlddm.model import get_model
 from rlddm.priors import DEFAULT_PRIORS, Prior
 
-TINY = dict(summary_dim=4, recurrent_units=8, epochs=2, batches_per_epoch=3, batch_size=8)
-
 
 class StepCounter(keras.callbacks.Callback):
     def __init__(self):
@@ -37,9 +35,9 @@ class StepCounter(keras.callbacks.Callback):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny_network):
     directory = tmp_path_factory.mktemp("run")
-    config = inf.InferenceConfig(min_trials=20, max_trials=40, **TINY)
+    config = inf.InferenceConfig(min_trials=20, max_trials=40, **tiny_network)
     counter = StepCounter()
     posterior = inf.train(config, directory, verbose=0, callbacks=[counter])
     return posterior, directory, counter
@@ -61,8 +59,8 @@ def test_options_take_effect(trained):
     assert timing["backend"] == keras.backend.backend()
 
 
-def test_simulator_batches_have_one_trial_count():
-    config = inf.InferenceConfig(min_trials=10, max_trials=50, **TINY)
+def test_simulator_batches_have_one_trial_count(tiny_network):
+    config = inf.InferenceConfig(min_trials=10, max_trials=50, **tiny_network)
     simulator = inf.RLDDMSimulator(config, seed=1)
     counts = {simulator.sample(4)["trials"].shape[1] for _ in range(30)}
     assert len(counts) > 5 and min(counts) >= 10 and max(counts) <= 50
@@ -73,8 +71,8 @@ def test_simulator_batches_have_one_trial_count():
     assert all(batch[name].shape == (4, 1) for name in DEFAULT_PRIORS.names)
 
 
-def test_simulator_is_seeded_and_resumable():
-    config = inf.InferenceConfig(**TINY)
+def test_simulator_is_seeded_and_resumable(tiny_network):
+    config = inf.InferenceConfig(**tiny_network)
     a, b = inf.RLDDMSimulator(config, seed=3), inf.RLDDMSimulator(config, seed=3)
     np.testing.assert_array_equal(a.sample(5)["trials"], b.sample(5)["trials"])
     state = json.loads(json.dumps(a.get_state()))
@@ -107,10 +105,10 @@ def test_network_never_sees_counterfactual_outcomes():
 
 
 @pytest.mark.parametrize("ter_below_fastest_rt", [True, False])
-def test_adapter_uses_the_priors_bijection(ter_below_fastest_rt):
+def test_adapter_uses_the_priors_bijection(ter_below_fastest_rt, tiny_network):
     priors = DEFAULT_PRIORS.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
     config = inf.InferenceConfig(priors=priors, ter_below_fastest_rt=ter_below_fastest_rt,
-                                 **TINY)
+                                 **tiny_network)
     data = inf.RLDDMSimulator(config, seed=4).sample(50)
     theta = np.column_stack([data[name][:, 0] for name in priors.names])
     adapter = inf.build_adapter(priors, config.features, ter_below_fastest_rt)
@@ -189,8 +187,8 @@ def test_missed_responses_are_refused(trained):
         posterior.sample(rt, choice, reward)
 
 
-def test_resume_after_interruption(tmp_path):
-    config = inf.InferenceConfig(**(TINY | {"epochs": 3}))
+def test_resume_after_interruption(tmp_path, tiny_network):
+    config = inf.InferenceConfig(**(tiny_network | {"epochs": 3}))
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -218,10 +216,10 @@ def test_rerun_on_a_finished_run_trains_nothing(trained):
                                posterior.sample(*data, n_samples=5, seed=3), rtol=1e-6)
 
 
-def test_run_folder_with_other_config_is_refused(trained):
+def test_run_folder_with_other_config_is_refused(trained, tiny_network):
     _, directory, _ = trained
     with pytest.raises(ValueError, match="another configuration"):
-        inf.train(inf.InferenceConfig(**(TINY | {"epochs": 5})), directory, verbose=0)
+        inf.train(inf.InferenceConfig(**(tiny_network | {"epochs": 5})), directory, verbose=0)
 
 
 @pytest.mark.parametrize(
@@ -254,9 +252,9 @@ def test_config_round_trip():
 
 
 @pytest.mark.parametrize("method", ["exact", "euler"])
-def test_simulator_uses_the_configured_method(method):
+def test_simulator_uses_the_configured_method(method, tiny_network):
     """Euler RTs are whole multiples of dt after ter; exact ones almost never are."""
-    config = inf.InferenceConfig(method=method, **TINY)
+    config = inf.InferenceConfig(method=method, **tiny_network)
     data = inf.RLDDMSimulator(config, seed=5).sample(20, n_trials=60)
     steps = (data["trials"][:, :, 0] - data["ter"].astype(np.float32)) / 0.01
     on_grid = np.isclose(steps, np.round(steps), atol=1e-3).mean()
@@ -383,9 +381,9 @@ def test_flow_dropout_reaches_the_coupling_subnetworks(rate):
 
 
 @pytest.mark.parametrize("features", ["q_grid", "basic"])
-def test_earlier_feature_sets_still_train_and_sample(tmp_path, features):
+def test_earlier_feature_sets_still_train_and_sample(tmp_path, features, tiny_network):
     config = inf.InferenceConfig(features=features, ter_below_fastest_rt=False, min_trials=30,
-                                 max_trials=30, **(TINY | {"epochs": 1}))
+                                 max_trials=30, **(tiny_network | {"epochs": 1}))
     posterior = inf.train(config, tmp_path, verbose=0)
     loaded = inf.AmortizedPosterior.load(tmp_path)
     assert loaded.config.features == features
@@ -407,9 +405,9 @@ def test_set_summary_ignores_trial_order_but_not_response_times():
     assert np.abs(keras.ops.convert_to_numpy(network(slower)) - summary).max() > 1e-4
 
 
-def test_gru_summary_still_trains_saves_and_loads(tmp_path):
+def test_gru_summary_still_trains_saves_and_loads(tmp_path, tiny_network):
     config = inf.InferenceConfig(summary_network="gru", min_trials=30, max_trials=30,
-                                 **(TINY | {"epochs": 1}))
+                                 **(tiny_network | {"epochs": 1}))
     posterior = inf.train(config, tmp_path, verbose=0)
     loaded = inf.AmortizedPosterior.load(tmp_path)
     assert isinstance(loaded.approximator.summary_network, inf.GRUSummary)
@@ -447,10 +445,10 @@ def test_statistics_and_ter_maps_refuse_bad_input():
         inf.ter_to_network(np.array([0.1, 0.5]), np.array([0.4, 0.45]), DEFAULT_PRIORS)
 
 
-def test_data_faster_than_the_ter_prior_allows_are_refused(tmp_path):
+def test_data_faster_than_the_ter_prior_allows_are_refused(tmp_path, tiny_network):
     priors = DEFAULT_PRIORS.replace(ter=Prior.normal(0.5, 0.25, lower=0.2, upper=1.5))
     config = inf.InferenceConfig(priors=priors, min_trials=30, max_trials=30,
-                                 **(TINY | {"epochs": 1, "batches_per_epoch": 1}))
+                                 **(tiny_network | {"epochs": 1, "batches_per_epoch": 1}))
     posterior = inf.train(config, tmp_path, verbose=0)
     rt, choice, reward = observed()
     rt = rt.copy()

@@ -494,7 +494,8 @@ def test_loglik_gradient_is_finite(data):
         (dict(rt=["0.5", "0.6", "0.7"]), r"rt must be a real numeric array, got dtype <U3"),
         (dict(reward=[1, 10**400, 0]), r"reward must be a real numeric array, got dtype object"),
         (dict(reward=[0, np.inf, 1]),
-         r"reward must be a finite number or NaN \(no feedback\) on answered trials, got inf at index \(1,\)"),
+         r"reward must be a finite number of magnitude at most 8\.98847e\+307, or NaN \(no "
+         r"feedback\), on answered trials, got inf at index \(1,\)"),
         (dict(rt=[0.5, np.nan, 0.7]), r"rt must be finite on answered trials, got nan at index \(1,\)"),
         (dict(rt=[0.5, 0.6]), r"rt, choice and reward must have the same shape"),
         (dict(rt=[[0.5, 0.6, 0.7]]), r"rt must have shape \(T,\)"),

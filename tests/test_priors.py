@@ -243,7 +243,7 @@ def test_serialisation_round_trip(priors):
     [
         (lambda: Prior("gamma", (1.0, 1.0)), "family must be one of"),
         (lambda: Prior.normal(0.0, 0.0), "scale must be > 0, got 0.0"),
-        (lambda: Prior.normal(0.0, np.nan), "arguments must be finite"),
+        (lambda: Prior.normal(0.0, np.nan), "the normal prior.s scale must be a finite number"),
         (lambda: Prior("normal", (0.0,)), "takes 2 arguments"),
         (lambda: Prior.beta(0.0, 2.0), "must be > 0, got"),
         (lambda: Prior.beta(2.0, 2.0, lower=1.0, upper=1.0), "lower must be < upper"),
@@ -283,7 +283,12 @@ def test_bad_table_raises(make, message):
         (lambda: DEFAULT_PRIORS.log_prob(np.zeros((3, 4))),
          r"shape \(\.\.\., 5\).*got shape \(3, 4\)"),
         (lambda: DEFAULT_PRIORS.to_unbounded(1.0), r"got shape \(\)"),
-        (lambda: DEFAULT_PRIORS.from_unbounded([0, 0, np.nan, 0, 0]), r"NaN at index \(2,\)"),
+        (lambda: DEFAULT_PRIORS.from_unbounded([0, 0, np.nan, 0, 0]),
+         r"z: beta must be finite, got nan at index \(2,\)"),
+        (lambda: DEFAULT_PRIORS.log_prob([0, 0, np.nan, 0, 0]),
+         r"theta: beta must not be NaN, got nan at index \(2,\)"),
+        (lambda: DEFAULT_PRIORS.to_unbounded([0, 0, 1.5, 0, 0]),
+         r"theta: beta must lie in its prior's support \[0, 1\], got 1.5 at index \(2,\)"),
     ],
 )
 def test_bad_values_raise(call, message):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def check_count(value: Any, name: str, minimum: int) -> int:
@@ -20,6 +22,24 @@ def check_count(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+MAX_REWARD = sys.float_info.max / 2
+"""Largest magnitude of a reward, outcome or initial Q-value: every Q-value lies between q0
+and past rewards, so prediction errors ``r - Q`` and Q differences stay finite."""
+
+MAX_BYTES = 8 * 2**30
+"""Largest allocation one call may plan; larger requests are refused before they start."""
+
+
+def _real(value: Any, name: str, requirement: str) -> float:
+    """``value`` as a float (an integer beyond the float range as an infinity), or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {requirement}, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
 def check_finite(value: Any, name: str) -> float:
     """Return ``value`` as a float if it is a real, finite number (not a bool).
 
@@ -29,15 +49,38 @@ def check_finite(value: Any, name: str) -> float:
         Naming ``name`` and the bad value otherwise (strings, arrays, NaN, infinities
         and integers beyond the float range included).
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = float("inf")
+    number = _real(value, name, "a finite number")
     if not np.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return number
+
+
+def check_bound(value: Any, name: str) -> float:
+    """Return ``value`` as a float if it is a real number or an infinity (not NaN, not a bool).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the bad value otherwise.
+    """
+    number = _real(value, name, "a number or an infinity")
+    if np.isnan(number):
+        raise ValueError(f"{name} must be a number or an infinity, got {value!r}")
+    return number
+
+
+def check_size(n_bytes: int, what: str, advice: str) -> None:
+    """Refuse to allocate ``n_bytes`` (an estimate, before allocating) beyond :data:`MAX_BYTES`.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` would be allocated, its size in GiB, and ``advice``.
+    """
+    if n_bytes > MAX_BYTES:
+        gib = n_bytes / 2**30 if n_bytes < 2**1000 else float("inf")
+        raise ValueError(f"{what} would take {gib:.3g} GiB, more than "
+                         f"{MAX_BYTES / 2**30:g} GiB; {advice}")
 
 
 def check_deadline(dt: Any, max_steps: Any) -> float:
@@ -63,3 +106,23 @@ def check_deadline(dt: Any, max_steps: Any) -> float:
         raise ValueError(f"dt * max_steps (the response deadline) must be finite, got dt = "
                          f"{dt!r} and max_steps = {max_steps!r}")
     return t_max
+
+
+def outside_reward_range(values: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Where rewards are infinite or beyond :data:`MAX_REWARD` (NaN, no feedback, is inside)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) > MAX_REWARD
+
+
+def check_q0(value: Any) -> float:
+    """Return the initial Q-value as a float: a finite number within :data:`MAX_REWARD`.
+
+    Raises
+    ------
+    ValueError
+        Naming ``q0`` and the bad value otherwise.
+    """
+    q0 = check_finite(value, "q0")
+    if abs(q0) > MAX_REWARD:
+        raise ValueError(f"q0 must be at most {MAX_REWARD:g} in magnitude, got {value!r}")
+    return q0

@@ -61,11 +61,14 @@ def _print_metrics(metrics: dict) -> None:
         print("kappa by " + "; ".join(parts))
 
 
-def _positive_drift_priors():
-    """The post's priors with drift ~ N(0, 2) truncated to [0, inf)."""
+def _positive_drift_priors(priors=None):
+    """``priors`` (the post's by default) with drift ~ N(0, 2) truncated to [0, inf)."""
     from .priors import Prior, Priors
 
-    return Priors.default().replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
+    priors = Priors.default() if priors is None else priors
+    if "drift" not in priors.names:
+        raise SystemExit("--positive-drift needs drift as a free parameter")
+    return priors.replace(drift=Prior.normal(0.0, 2.0, lower=0.0))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -114,35 +117,79 @@ def cmd_validate(args: argparse.Namespace) -> None:
     print(f"diagnostics written to {args.run}")
 
 
+def _model_from_args(args: argparse.Namespace):
+    """The registered model named by ``--model``, with ``--fix`` and ``--free`` applied."""
+    from .model import get_model, parse_fixed
+
+    try:
+        return get_model(args.model, fixed=parse_fixed(args.fix), free=tuple(args.free or ()))
+    except ValueError as err:
+        raise SystemExit(f"rlddm {args.command}: {err}") from None
+
+
+def _design_from_args(args: argparse.Namespace):
+    """The design named by ``--design`` (a registered name or a TOML file)."""
+    from .designs import get_design
+
+    try:
+        return get_design(args.design)
+    except ValueError as err:
+        raise SystemExit(f"rlddm {args.command}: {err}") from None
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--fix``, ``--free`` and ``--design``, shared by the commands that simulate."""
+    parser.add_argument("--model", default="rlddm",
+                        help="registered model (rlddm models lists them; default rlddm)")
+    parser.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                        help="hold a parameter constant, e.g. --fix beta=0.5 --fix p_outlier=0.05")
+    parser.add_argument("--free", action="append", metavar="NAME",
+                        help="estimate a parameter the model fixes by default (p_outlier)")
+    parser.add_argument("--design", default="reversal",
+                        help="task design: reversal, selection, selection_test or a TOML file "
+                             "(default reversal)")
+
+
 def cmd_reference(args: argparse.Namespace) -> None:
     from ._progress import Progress, SamplerProgress
     from .posterior import reference_run
-    from .priors import Priors
 
-    priors = _positive_drift_priors() if args.positive_drift else Priors.default()
+    spec = _model_from_args(args)
+    design = _design_from_args(args)
+    priors = spec.priors()
+    if args.positive_drift:
+        priors = _positive_drift_priors(priors)
+    n_trials = design.n_trials if args.trials is None else args.trials
     # the CLI runs the sampler with reference_run's defaults; read them, not a copy
     defaults = {name: p.default for name, p in inspect.signature(reference_run).parameters.items()}
     with Progress(1, label="rlddm reference", unit="iterations") as line:
         progress = SamplerProgress(line, defaults["n_warmup"],
                                    defaults["n_draws"] * defaults["thin"])
-        metrics = reference_run(args.out, n=args.n, n_trials=args.trials, seed=args.seed,
-                                priors=priors, progress=progress)
+        metrics = reference_run(args.out, n=args.n, n_trials=n_trials, seed=args.seed,
+                                priors=priors, model=spec, design=design, force=args.force,
+                                progress=progress)
     print(json.dumps(metrics, indent=2))
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
     from .data import simulate_participants, write_trials
 
+    spec = _model_from_args(args)
+    design = _design_from_args(args)
     out = Path(args.out)
     truths_path = out.with_name(out.stem + "_truths.csv")
     for path in (out, truths_path):
         if path.exists() and not args.force:
             raise SystemExit(f"{path} exists; pass --force to overwrite it")
-    trials, truths = simulate_participants(args.participants, args.trials, seed=args.seed,
-                                           method=args.method)
+    try:
+        trials, truths = simulate_participants(args.participants, args.trials, seed=args.seed,
+                                               method=args.method, model=spec, design=design)
+    except ValueError as err:
+        raise SystemExit(f"rlddm simulate: {err}") from None
     write_trials(trials, out, overwrite=args.force)
     truths.to_csv(truths_path, index=False)
-    print(f"wrote {len(trials)} trials of {args.participants} participants to {out} "
+    print(f"wrote {len(trials)} trials of {args.participants} participants ({spec.label()}, "
+          f"design {args.design}) to {out} "
           f"and their parameters to {truths_path}")
 
 
@@ -286,21 +333,27 @@ def build_parser() -> argparse.ArgumentParser:
     reference = sub.add_parser("reference", parents=[common],
                                help="exact (MCMC) posteriors: the information limit")
     reference.add_argument("--n", type=_positive_int, default=200)
-    reference.add_argument("--trials", type=_positive_int, default=60)
+    reference.add_argument("--trials", type=_positive_int,
+                           help="trials per data set (default: the design's, 60 for reversal)")
     reference.add_argument("--out", required=True)
     reference.add_argument("--seed", type=int, default=0)
+    reference.add_argument("--force", action="store_true",
+                           help="replace an existing non-empty output folder")
     reference.add_argument("--positive-drift", action="store_true",
                            help="drift ~ N(0, 2) truncated to [0, inf) instead of N(0, 2)")
+    _add_model_arguments(reference)
     reference.set_defaults(func=cmd_reference)
 
     simulate = sub.add_parser("simulate", parents=[common],
                               help="simulate participants into a trial-level CSV")
     simulate.add_argument("--participants", type=_positive_int, default=10)
-    simulate.add_argument("--trials", type=_positive_int, default=60)
+    simulate.add_argument("--trials", type=_positive_int,
+                          help="trials per participant (default: the design's, 60 for reversal)")
     simulate.add_argument("--out", required=True, help="CSV path; truths go to *_truths.csv")
     simulate.add_argument("--seed", type=int)
     simulate.add_argument("--method", choices=("exact", "euler"), default="exact")
     simulate.add_argument("--force", action="store_true", help="overwrite existing files")
+    _add_model_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
 
     fit = sub.add_parser("fit", parents=[common],

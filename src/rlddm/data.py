@@ -60,7 +60,10 @@ from __future__ import annotations
 
 import difflib
 import lzma
+import math
 import os
+import re
+import sys
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,8 +74,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import check_count
-from ._seeding import SeedLike
+from ._checks import MAX_REWARD, check_count, outside_reward_range
+from ._seeding import SeedLike, generator
 from .designs import Design, TaskDesign, get_design
 from .model import ModelSpec, get_model
 from .priors import Priors
@@ -89,6 +92,8 @@ ROLES = ("participant", "trial", "rt", "choice", "reward", "missed", "condition"
 REQUIRED_ROLES = ("participant", "rt", "choice", "reward")
 # Roles whose values are labels: read as text, so that "007" keeps its zeros.
 _LABEL_ROLES = ("participant", "condition", "option0", "option1")
+_PLAIN_INTEGER = re.compile(r"-?[0-9]+")
+_FLOAT_MAX = sys.float_info.max  # a Python float: int comparisons stay exact
 # pandas picks a decompressor from these endings
 _COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
 
@@ -432,7 +437,9 @@ def _load_csv(path: Path, text_columns: Sequence[str]) -> pd.DataFrame:
 def _integer_ids(values: pd.Series) -> pd.Series:
     """Text ids that are plain integers ("12", not "012") become integers again."""
     text = values.dropna()
-    if text.empty or not text.map(lambda s: s.lstrip("-").isdigit() and str(int(s)) == s).all():
+    # ASCII digits only: str.isdigit also accepts "²" and other digits int() refuses
+    if text.empty or not text.map(lambda s: _PLAIN_INTEGER.fullmatch(s) is not None
+                                  and str(int(s)) == s).all():
         return values
     return values.map(int, na_action="ignore")
 
@@ -488,11 +495,24 @@ class _Rows:
                         row=self.label(first), column=column)
 
 
+def _plain_cell(value: Any) -> Any:
+    """A cell as pandas' to_numeric can take it: blank text is empty, a Python int beyond
+    the float range an infinity (which the column's own check then refuses), and a complex
+    number or bytes text that is not a number (to_numeric would drop the imaginary part)."""
+    if isinstance(value, str) and not value.strip():
+        return np.nan
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
+        return math.inf if value > 0 else -math.inf
+    if isinstance(value, (complex, np.complexfloating, bytes)):
+        return repr(value)
+    return value
+
+
 def _numeric(frame: pd.DataFrame, column: str, rows: _Rows) -> NDArray[np.float64]:
     """A column as float64 (NaN where empty); a value that is not a number is an error."""
     raw = frame[column]
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        raw = raw.map(lambda v: np.nan if isinstance(v, str) and not v.strip() else v)
+    if raw.dtype == object or raw.dtype.kind == "c" or pd.api.types.is_string_dtype(raw.dtype):
+        raw = raw.astype(object).map(_plain_cell)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan,
                                                           copy=True)
     bad = np.flatnonzero(np.isnan(values) & raw.notna().to_numpy())
@@ -875,9 +895,10 @@ def read_trials(data: PathLike | pd.DataFrame, *, columns: Mapping[str, str | No
         rows.fail("is empty (only a missed response may leave it empty; in a file with option0 "
                   "and option1 columns an empty reward marks a trial without feedback)",
                   np.flatnonzero(answered & np.isnan(reward)), used["reward"])
-    bad = np.flatnonzero(answered & np.isinf(reward))
+    bad = np.flatnonzero(answered & outside_reward_range(reward))
     if bad.size:
-        rows.fail(f"must be a finite number, got {reward[bad[0]]:g}", bad, used["reward"])
+        rows.fail(f"must be a finite number of magnitude at most {MAX_REWARD:g}, got "
+                  f"{reward[bad[0]]:g}", bad, used["reward"])
 
     rt[is_missed] = np.nan
     reward[is_missed] = 0.0
@@ -961,7 +982,7 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int] | N
     counts = np.broadcast_to(counts, (n_participants,))
     for count in counts.tolist():
         check_count(count, "n_trials", 1)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     if theta is None:
         priors = spec.priors() if priors is None else spec.check_priors(priors)
         theta = priors.sample(n_participants, seed=rng)

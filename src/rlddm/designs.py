@@ -56,8 +56,8 @@ from typing import Any, Callable, Union
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import check_count, check_finite
-from ._seeding import SeedLike
+from ._checks import check_count, check_finite, check_q0
+from ._seeding import SeedLike, generator
 from .model.spec import DEFAULT_Q0
 from .task import ReversalDesign
 
@@ -249,7 +249,7 @@ class TaskDesign:
             pair_index.append(np.array([[index[a], index[b]] for a, b in phase.pairs],
                                        dtype=np.int32))
         object.__setattr__(self, "_pair_index", tuple(pair_index))
-        object.__setattr__(self, "q0", check_finite(self.q0, "q0"))
+        object.__setattr__(self, "q0", check_q0(self.q0))
         for name in ("name", "description"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string, got {getattr(self, name)!r}")
@@ -316,7 +316,7 @@ class TaskDesign:
                     "phase's count in the design instead")
             if len(self.phases) == 1:
                 counts = [math.ceil(n_trials / len(self.phases[0].pairs))]
-        rng = np.random.default_rng(seed)
+        rng = generator(seed)
         parts = [self._sample_phase(phase, pairs, count, n, rng)
                  for phase, pairs, count in zip(self.phases, self._pair_index, counts)]
         outcomes = np.concatenate([part[0] for part in parts], axis=1)

@@ -71,7 +71,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr
 
 from . import _sim
-from ._checks import check_deadline, check_finite
+from ._checks import (MAX_REWARD, check_deadline, check_q0, check_size,
+                      outside_reward_range)
 from .model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, ModelSpec, get_model
 from .parameters import Parameter, check_columns
 from .simulation import check_options
@@ -645,6 +646,9 @@ def log_prob_response(v: ArrayLike, a: ArrayLike, w: ArrayLike, t_max: ArrayLike
 # ----------------------------------------------------------------------------------
 
 _SLOT = {name: SLOTS.index(name) for name in ("alpha", "beta", "ter", "p_outlier")}
+# Peak memory per (data set, row, trial) element of `_trial_logliks`: about 164 bytes as
+# measured with tracemalloc (200 rows x 500 trials, with and without lapses), plus a margin.
+_BYTES_PER_ELEMENT = 192
 
 
 @dataclass(frozen=True)
@@ -718,8 +722,9 @@ def _check_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike,
     _raise_in_data("choice", "-1 (missed), 0 or 1", choice, ~np.isin(choice, (-1, 0, 1)), batched)
     answered = choice != -1
     _raise_in_data("rt", "finite on answered trials", rt, answered & ~np.isfinite(rt), batched)
-    _raise_in_data("reward", "a finite number or NaN (no feedback) on answered trials", reward,
-                   answered & np.isinf(reward), batched)
+    _raise_in_data("reward", f"a finite number of magnitude at most {MAX_REWARD:g}, or NaN "
+                   "(no feedback), on answered trials", reward,
+                   answered & outside_reward_range(reward), batched)
     options, n_options = check_options(options, n_options, rt.shape[1])
     if options.shape[0] not in (1, rt.shape[0]):
         raise ValueError(f"options must have shape (T, 2) or ({rt.shape[0]}, T, 2) for "
@@ -727,7 +732,7 @@ def _check_trials(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike,
     return _Trials(rt=np.ascontiguousarray(rt), choice=choice.astype(np.int8),
                    reward=np.ascontiguousarray(reward),
                    options=np.ascontiguousarray(np.broadcast_to(options, rt.shape + (2,))),
-                   n_options=n_options, q0=check_finite(q0, "q0"), answered=answered)
+                   n_options=n_options, q0=check_q0(q0), answered=answered)
 
 
 def _check_rows(theta: ArrayLike, spec: ModelSpec) -> NDArray[np.float64]:
@@ -829,6 +834,10 @@ def _trial_logliks(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
     the support evaluated at an interior point and masked: the grid, and the data
     gathered onto it, stay the same while theta varies.
     """
+    n_sets, n_rows, _ = theta.shape
+    check_size(n_sets * n_rows * trials.shape[1] * _BYTES_PER_ELEMENT,
+               f"the likelihood of {n_rows} parameter row(s) on {n_sets} data set(s) of "
+               f"{trials.shape[1]} trials", "evaluate theta in smaller batches of rows")
     slots, ok, drifts = _replay(spec, theta, trials)
     dataset, trial = trials.answered_index
     n_elements, n_rows = dataset.size, theta.shape[1]
@@ -900,7 +909,9 @@ def loglik(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike
         0 (first option, upper boundary), 1 (second option, lower boundary) or -1
         (missed).
     reward : array_like, shape (T,)
-        Reward of the chosen option: any finite number, or NaN for no feedback.
+        Reward of the chosen option: a finite number of magnitude at most
+        ``rlddm._checks.MAX_REWARD`` (half the float range, so that prediction errors
+        stay finite), or NaN for no feedback.
     model : str or ModelSpec, keyword-only
         A registered model (``rlddm.model.list_models()``) or a spec with fixed values;
         theta's columns are its free parameters (``get_model(model).names``).
@@ -928,7 +939,8 @@ def loglik(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: ArrayLike
     ------
     ValueError
         On an unknown model, wrong shapes, non-finite ``theta``, invalid data or
-        options, or invalid simulator settings, naming the argument and value.
+        options, or invalid simulator settings, naming the argument and value; or an
+        evaluation whose arrays would exceed ``rlddm._checks.MAX_BYTES`` (split theta).
     """
     spec, rows, trials, t_max = _prepare(theta, rt, choice, reward, model, options, n_options,
                                          q0, dt, max_steps)
@@ -998,7 +1010,8 @@ def loglik_batch(theta: ArrayLike, rt: ArrayLike, choice: ArrayLike, reward: Arr
     Raises
     ------
     ValueError
-        On wrong shapes or invalid data, naming the data set.
+        On wrong shapes or invalid data, naming the data set, or arrays beyond
+        ``rlddm._checks.MAX_BYTES``.
     """
     spec = get_model(model)
     trials = _check_trials(rt, choice, reward, options, n_options, q0, batched=True)

@@ -101,7 +101,10 @@ def check_columns(theta: ArrayLike, parameters: tuple[Parameter, ...], *, name: 
     """
     names = [p.name for p in parameters]
     width = len(parameters)
-    array = np.asarray(theta)
+    try:
+        array = np.asarray(theta)
+    except ValueError as error:  # ragged nesting
+        raise ValueError(f"{name} must be a real numeric array: {error}") from None
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
     if array.ndim == 1:

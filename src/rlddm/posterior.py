@@ -58,6 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from ._checks import check_count, check_deadline
+from ._output import check_out, staged_folder
 from ._seeding import SeedLike, stream_key
 from .likelihood import _check_trials, _loglik_rows, loglik_batch
 from .model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
@@ -811,13 +812,14 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
                   model: str | ModelSpec = DEFAULT_MODEL, priors: Priors | None = None,
                   method: str = "exact", design: Any = None, q0: float | None = None,
                   n_draws: int = 1000, thin: int = 5, n_warmup: int = 2000, n_chains: int = 4,
-                  dt: float = 0.01, max_steps: int = 900,
+                  dt: float = 0.01, max_steps: int = 900, force: bool = False,
                   progress: Callable[[str], Any] | None = print) -> dict[str, Any]:
     """Exact posteriors of data sets drawn from the prior, and the information limit they give.
 
     Draws ``n`` parameter vectors from the prior, simulates one data set of ``n_trials``
     trials for each, samples its exact posterior (`sample_posteriors`), and writes to
-    ``out_dir``:
+    ``out_dir``, all at once at the end (into a hidden folder beside it, renamed into place:
+    an interrupted run leaves no partial folder):
 
     - ``reference.npz``: ``theta`` (n, P) truths (the model's free parameters); ``rt``,
       ``choice``, ``reward`` (n, T); ``outcomes`` (n, T, 2) potential outcomes and
@@ -834,7 +836,7 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     Parameters
     ----------
     out_dir : str or Path
-        Output folder (created if missing).
+        Output folder (created); an existing one must be empty unless ``force``.
     n, n_trials : int
         Number of data sets and trials per data set.
     seed : int
@@ -858,6 +860,8 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         Sampler settings (see `sample_posteriors`).
     dt, max_steps : float, int
         Simulator step and step limit; ``max_steps * dt`` is the response deadline.
+    force : bool
+        Replace an existing non-empty ``out_dir``.
     progress : callable or None
         Receives progress messages (``print`` by default).
 
@@ -865,6 +869,13 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     -------
     dict
         The content of ``metrics.json``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` is a non-empty folder and ``force`` is false, or not a folder.
+    ValueError
+        On invalid settings, or an ``out_dir`` that is or holds the current folder.
     """
     spec = get_model(model)
     priors = spec.priors() if priors is None else spec.check_priors(priors)
@@ -877,9 +888,12 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     if dataclasses.is_dataclass(design) and "n_trials" in {f.name for f in dataclasses.fields(design)}:
         design = dataclasses.replace(design, n_trials=n_trials)
     q0 = getattr(design, "q0", DEFAULT_Q0) if q0 is None else q0
+    seed = check_count(seed, "seed", 0)
+    if not isinstance(force, bool):
+        raise ValueError(f"force must be True or False, got {force!r}")
     say = progress or (lambda message: None)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    flag = "force=True (rlddm reference --force)"
+    check_out(out_dir, force, flag=flag)  # refuse now rather than after the sampling
     truth_seed, design_seed, simulation_seed, sampler_seed = np.random.SeedSequence(seed).spawn(4)
 
     start = time.perf_counter()
@@ -898,10 +912,6 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
     say(f"sampled {n} posteriors in {sampled - simulated:.1f} s; "
         f"{int(batch.converged.sum())} converged")
 
-    np.savez(out / "reference.npz", theta=theta, rt=data.rt, choice=data.choice,
-             reward=data.reward, outcomes=outcomes, options=data.options, draws=batch.draws,
-             rhat=batch.rhat, ess_bulk=batch.ess_bulk, ess_tail=batch.ess_tail,
-             accept_rate=batch.accept_rate, converged=batch.converged, attempts=batch.attempts)
     config = {
         "n": n, "n_trials": n_trials, "seed": seed, "method": method, "dt": dt,
         "max_steps": max_steps, "model": spec.to_dict(), "priors": priors.to_dict(),
@@ -910,7 +920,6 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
                     "rhat_max": RHAT_MAX, "min_ess": MIN_ESS, "retry_factor": RETRY_FACTOR},
         "parameter_names": list(spec.names), "rlddm_version": version("rlddm"),
     }
-    (out / "reference.json").write_text(json.dumps(config, indent=2) + "\n")
 
     failed = np.flatnonzero(~batch.converged)
     ok = batch.converged
@@ -946,5 +955,12 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         "seconds": {"simulation": round(simulated - start, 2),
                     "sampling": round(sampled - simulated, 2)},
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with staged_folder(out_dir, force=force, flag=flag) as staging:
+        np.savez(staging / "reference.npz", theta=theta, rt=data.rt, choice=data.choice,
+                 reward=data.reward, outcomes=outcomes, options=data.options, draws=batch.draws,
+                 rhat=batch.rhat, ess_bulk=batch.ess_bulk, ess_tail=batch.ess_tail,
+                 accept_rate=batch.accept_rate, converged=batch.converged,
+                 attempts=batch.attempts)
+        (staging / "reference.json").write_text(json.dumps(config, indent=2) + "\n")
+        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics

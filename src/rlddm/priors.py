@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from ._checks import check_count
-from ._seeding import SeedLike
+from ._checks import check_bound, check_count, check_finite, check_size
+from ._seeding import SeedLike, generator
 from .parameters import PARAMETER_TABLE, PARAMETERS, Parameter
 
 # Names of each family's shape arguments, in the order they are stored.
@@ -21,6 +21,12 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "beta": ("a", "b"),
     "uniform": (),
 }
+
+
+LARGEST = 1e100
+"""Largest magnitude of a prior's arguments and finite bounds (and the inverse of the smallest
+scale or beta shape): its moments stay finite and non-zero."""
+_POSITIVE = ("scale", "a", "b")
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -48,8 +54,9 @@ class Prior:
     Raises
     ------
     ValueError
-        If the family is unknown, an argument is out of range, the bounds are not
-        ordered, or the normal keeps no probability mass between the bounds.
+        If the family is unknown, an argument is not a finite number or is out of
+        range, an argument or finite bound exceeds :data:`LARGEST` in magnitude, the
+        bounds are not ordered, or the normal keeps no probability mass between them.
     """
 
     family: str
@@ -63,14 +70,26 @@ class Prior:
         if self.family not in FAMILIES:
             raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {self.family!r}")
         names = FAMILIES[self.family]
-        args = tuple(float(a) for a in np.ravel(np.asarray(self.args, dtype=float)))
-        if len(args) != len(names):
+        if not isinstance(self.args, (tuple, list)) or len(self.args) != len(names):
             raise ValueError(
                 f"a {self.family} prior takes {len(names)} arguments {names}, got {self.args!r}"
             )
-        if not all(math.isfinite(a) for a in args):
-            raise ValueError(f"{self.family} prior arguments must be finite, got {self.args!r}")
-        lower, upper = float(self.lower), float(self.upper)
+        args = tuple(check_finite(value, f"the {self.family} prior's {name}")
+                     for value, name in zip(self.args, names))
+        lower = check_bound(self.lower, f"the {self.family} prior's lower bound")
+        upper = check_bound(self.upper, f"the {self.family} prior's upper bound")
+        if self.family == "normal" and args[1] <= 0:
+            raise ValueError(f"scale must be > 0, got {args[1]}")
+        if self.family == "beta" and min(args) <= 0:
+            raise ValueError(f"beta arguments a and b must be > 0, got {args}")
+        for value, name in zip(args + (lower, upper), names + ("lower bound", "upper bound")):
+            prefix = f"the {self.family} prior's {name}"
+            if name in _POSITIVE and not 1 / LARGEST <= value <= LARGEST:
+                raise ValueError(f"{prefix} must be in [{1 / LARGEST:g}, {LARGEST:g}] (outside, "
+                                 f"its moments overflow or vanish), got {value!r}")
+            if math.isfinite(value) and abs(value) > LARGEST:
+                raise ValueError(f"{prefix} must be at most {LARGEST:g} in magnitude (beyond, "
+                                 f"its moments overflow), got {value!r}")
         if not lower < upper:  # also catches NaN
             raise ValueError(f"lower must be < upper, got lower={self.lower!r}, "
                              f"upper={self.upper!r}")
@@ -80,8 +99,6 @@ class Prior:
             )
         if self.family == "normal":
             loc, scale = args
-            if scale <= 0:
-                raise ValueError(f"scale must be > 0, got {scale}")
             a, b = (lower - loc) / scale, (upper - loc) / scale
             # the difference of survival functions keeps precision in the upper tail
             mass = max(stats.norm.cdf(b) - stats.norm.cdf(a),
@@ -92,8 +109,6 @@ class Prior:
                 )
             dist = stats.truncnorm(a, b, loc=loc, scale=scale)
         elif self.family == "beta":
-            if min(args) <= 0:
-                raise ValueError(f"beta arguments a and b must be > 0, got {args}")
             dist = stats.beta(*args, loc=lower, scale=upper - lower)
         else:
             dist = stats.uniform(loc=lower, scale=upper - lower)
@@ -153,9 +168,9 @@ class Prior:
         sampler otherwise).
         """
         if self.family == "beta":
-            return self.lower + (self.upper - self.lower) * rng.beta(*self.args, size=n)
+            return self._stretch(rng.beta(*self.args, size=n))
         if self.family == "uniform":
-            return rng.uniform(self.lower, self.upper, size=n)
+            return self._stretch(rng.random(n))
         if self._mass < 0.25:
             return np.asarray(self._dist.rvs(size=n, random_state=rng), dtype=np.float64)
         loc, scale = self.args
@@ -164,6 +179,11 @@ class Prior:
             draws = rng.normal(loc, scale, size=int(1.2 * (n - kept.size) / self._mass) + 8)
             kept = np.concatenate([kept, draws[(draws >= self.lower) & (draws <= self.upper)]])
         return kept[:n]
+
+    def _stretch(self, unit: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Values in [0, 1] mapped onto [lower, upper]; clipped, since rounding may step over
+        a bound (``-1 + 1.0 * (1 - 1e-17)`` is 0.0, beyond an upper bound of -5e-324)."""
+        return np.clip(self.lower + (self.upper - self.lower) * unit, self.lower, self.upper)
 
     def log_prob(self, x: ArrayLike) -> NDArray[np.float64]:
         """Log-density at ``x`` (elementwise; ``-inf`` outside the support)."""
@@ -193,7 +213,7 @@ class Prior:
         z = np.asarray(z, dtype=np.float64)
         low, up = math.isfinite(self.lower), math.isfinite(self.upper)
         if low and up:
-            return self.lower + (self.upper - self.lower) * special.expit(z)
+            return self._stretch(special.expit(z))
         # far out in z the value overflows to an infinite bound, where the density is 0
         with np.errstate(over="ignore"):
             if low:
@@ -375,21 +395,50 @@ class Priors:
         -------
         theta : ndarray of float64, shape (n, 5)
             Columns in ``names`` order, drawn column by column from one stream.
+
+        Raises
+        ------
+        ValueError
+            On a bad ``n`` or ``seed``, or draws that would take more than
+            :data:`rlddm._checks.MAX_BYTES`.
         """
         n = check_count(n, "n", 1)
-        rng = np.random.default_rng(seed)
+        # a truncated normal draws up to 1.2 / mass candidates per value (at least 0.25)
+        check_size(n * len(self) * 8 * 6, f"{n} draws of {len(self)} parameters",
+                   "draw in smaller batches")
+        rng = generator(seed)
         return np.column_stack([prior.sample(n, rng) for prior in self._priors.values()])
 
-    def _columns(self, values: ArrayLike, name: str) -> NDArray[np.float64]:
-        array = np.asarray(values, dtype=np.float64)
+    def _columns(self, values: ArrayLike, name: str, *,
+                 require: str = "not NaN") -> NDArray[np.float64]:
+        """``values`` as a float64 array of shape (..., P), checked.
+
+        ``require`` is ``"not NaN"`` (theta on the natural scale, where a value outside the
+        support has density 0), ``"in support"`` (theta to map to the real line) or
+        ``"finite"`` (z: the unbounded space is the real line).
+        """
+        array = np.asarray(values)
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+        array = array.astype(np.float64)
         if array.ndim == 0 or array.shape[-1] != len(self):
             raise ValueError(
                 f"{name} must have shape (..., {len(self)}) (order {', '.join(self.names)}), "
                 f"got shape {array.shape}"
             )
-        if np.isnan(array).any():
-            index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
-            raise ValueError(f"{name} must not contain NaN, got NaN at index {index}")
+        bad = ~np.isfinite(array) if require == "finite" else np.isnan(array)
+        if require == "in support":
+            for i, prior in enumerate(self._priors.values()):
+                column = array[..., i]
+                bad[..., i] |= (column < prior.lower) | (column > prior.upper)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            column = self.names[index[-1]]
+            rule = {"not NaN": "not be NaN", "finite": "be finite",
+                    "in support": f"lie in its prior's support [{self[column].lower:g}, "
+                                  f"{self[column].upper:g}]"}[require]
+            raise ValueError(f"{name}: {column} must {rule}, got {array[index].item()!r} at index "
+                             f"{index}")
         return array
 
     def log_prob(self, theta: ArrayLike) -> NDArray[np.float64]:
@@ -404,6 +453,11 @@ class Priors:
         -------
         ndarray of float64, shape (...)
             ``-inf`` where a value lies outside its prior's support.
+
+        Raises
+        ------
+        ValueError
+            On a wrong shape or dtype, or NaN, naming the parameter and index.
         """
         theta = self._columns(theta, "theta")
         return sum(prior.log_prob(theta[..., i]) for i, prior in enumerate(self._priors.values()))
@@ -419,8 +473,15 @@ class Priors:
         Returns
         -------
         z : ndarray of float64, shape (..., 5)
+            Infinite where a value lies on a closed bound of its support.
+
+        Raises
+        ------
+        ValueError
+            On a wrong shape or dtype, or a value outside its prior's support (where the
+            map has no value), naming the parameter and index.
         """
-        theta = self._columns(theta, "theta")
+        theta = self._columns(theta, "theta", require="in support")
         return np.stack([prior.to_unbounded(theta[..., i])
                          for i, prior in enumerate(self._priors.values())], axis=-1)
 
@@ -434,8 +495,13 @@ class Priors:
         Returns
         -------
         theta : ndarray of float64, shape (..., 5)
+
+        Raises
+        ------
+        ValueError
+            On a wrong shape or dtype, or a value of ``z`` that is not finite.
         """
-        z = self._columns(z, "z")
+        z = self._columns(z, "z", require="finite")
         return np.stack([prior.from_unbounded(z[..., i])
                          for i, prior in enumerate(self._priors.values())], axis=-1)
 
@@ -449,8 +515,13 @@ class Priors:
         Returns
         -------
         ndarray of float64, shape (...)
+
+        Raises
+        ------
+        ValueError
+            On a wrong shape or dtype, or a value of ``z`` that is not finite.
         """
-        z = self._columns(z, "z")
+        z = self._columns(z, "z", require="finite")
         return sum(prior.log_abs_det_jacobian(z[..., i])
                    for i, prior in enumerate(self._priors.values()))
 

@@ -21,13 +21,14 @@ usual fixed value, 95 % of its mass below 0.15.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from ..priors import Prior
 from .spec import (DEFAULT_Q0, SLOT_DEFAULTS, SLOTS, DriftMap, LearningRule, ModelSpec)
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_Q0", "DriftMap", "LearningRule", "MODELS", "ModelSpec",
-           "SLOTS", "SLOT_DEFAULTS", "get_model", "list_models"]
+           "SLOTS", "SLOT_DEFAULTS", "get_model", "list_models", "parse_fixed"]
 
 DEFAULT_MODEL = "rlddm"
 
@@ -119,3 +120,40 @@ def get_model(model: str | ModelSpec = DEFAULT_MODEL, *,
         free = (free,)
     spec = spec.free(*free)
     return spec.fix(**dict(fixed)) if fixed else spec
+
+
+def parse_fixed(assignments: list[str] | tuple[str, ...] | None) -> dict[str, float]:
+    """Parse ``NAME=VALUE`` texts (the CLI's repeated ``--fix``) into a mapping.
+
+    Parameters
+    ----------
+    assignments : sequence of str, optional
+        Texts such as ``"beta=0.5"`` and ``"p_outlier=0.05"``.
+
+    Returns
+    -------
+    dict of str to float
+        In the order given; whether each name belongs to a model is checked by
+        :func:`get_model`.
+
+    Raises
+    ------
+    ValueError
+        On a text without ``=``, an empty name, a value that is not a finite number,
+        or a name given twice.
+    """
+    fixed: dict[str, float] = {}
+    for text in assignments or ():
+        name, sep, value = str(text).partition("=")
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not name or not math.isfinite(number):
+            raise ValueError(f"--fix takes NAME=VALUE with a finite number, e.g. beta=0.5; "
+                             f"got {text!r}")
+        if name in fixed:
+            raise ValueError(f"--fix names {name!r} twice")
+        fixed[name] = number
+    return fixed
