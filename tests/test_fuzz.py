@@ -533,17 +533,15 @@ def test_rewards_near_the_float_range_are_refused():
         read_trials(frame)
 
 
-@pytest.mark.xfail(strict=True, reason="simulation.check_outcomes accepts outcomes beyond "
-                   "MAX_REWARD (simulation.py is being finished by its owner; reported)")
 def test_simulated_outcomes_near_the_float_range_are_refused():
+    """Outcomes of +-1.7e308 made Q = -inf and the drift NaN."""
     outcomes = np.array([[1.7e308, 0.0], [-1.7e308, 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="outcomes"):
         simulate([0.0, 1.0, 0.5, 0.2, 1.0], outcomes, seed=1)
 
 
-@pytest.mark.xfail(strict=True, reason="the kernel's exact first-passage sampler gives an "
-                   "answered trial with rt NaN when alpha**2 overflows (_sim.pyx, reported)")
 def test_exact_method_with_a_huge_boundary_answers_with_a_number_or_misses():
+    """alpha = 1e200 overflowed alpha**2 in the exact sampler: answered trials with rt NaN."""
     result = simulate([0.0, 1e200, 1e-200, 0.0, 0.0], np.zeros((3, 2)), method="exact", seed=1)
     answered = result.choice != -1
     assert np.isfinite(result.rt[answered]).all()

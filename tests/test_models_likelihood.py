@@ -316,9 +316,10 @@ GOOD = dict(theta=[2.0, 1.0, 0.5, 0.2, 0.3], rt=[0.5, 0.6, 0.7], choice=[0, 1, 0
         (dict(options=[[0, 1, 2]] * 3), r"options must have shape \(T, 2\) or \(B, T, 2\)"),
         (dict(options=[[0, 1]] * 4), r"options must have shape \(T, 2\) or \(B, T, 2\) with T = 3"),
         (dict(options=[[0.0, 1.0]] * 3), r"options must be an integer array, got dtype float64"),
-        (dict(options=[[0, 1], [-1, 2], [0, 1]]), r"options must be >= 0, got \[-1, 2\] at trial \(0, 1\)"),
+        (dict(options=[[0, 1], [-1, 2], [0, 1]]), r"options must be >= 0, got \[-1, 2\] at \(data set, trial\) \(0, 1\)"),
         (dict(options=[[0, 1], [2, 2], [0, 1]]),
-         r"options must name two different options per trial, got \[2, 2\] at trial \(0, 1\)"),
+         r"options must name two different options per trial, got \[2, 2\] at \(data set, trial\) "
+         r"\(0, 1\)"),
         (dict(options=[[0, 1], [2, 3], [0, 1]], n_options=3), r"options must be < n_options = 3, got 3"),
         (dict(options=[[[0, 1]] * 3] * 2), r"options must have shape \(T, 2\) or \(1, T, 2\) for 1 data sets"),
         (dict(n_options=1), r"n_options must be an integer >= 2, got 1"),

@@ -22,7 +22,7 @@ from scipy import special
 
 from . import _sim
 from ._checks import check_count
-from ._seeding import SeedLike
+from ._seeding import SeedLike, generator
 from .parameters import PARAMETER_NAMES
 from .priors import Priors
 from .simulation import METHODS, simulate
@@ -125,7 +125,8 @@ class InferenceConfig:
     time_budget : float or None
         Wall-clock seconds after which training stops (mid-epoch if need be).
     seed : int
-        Seed of the training simulations.
+        Seed of the training: its simulations and the network's initialisation, so that
+        a rerun on the same machine, backend and library versions gives the same weights.
     method : {"exact", "euler"}
         How the training data are simulated (:func:`rlddm.simulate`). ``"exact"``
         (the default) is the continuous-time DDM that real response times and the
@@ -507,7 +508,7 @@ class RLDDMSimulator(bf.simulators.Simulator):
 
     def __init__(self, config: InferenceConfig, seed: SeedLike = None) -> None:
         self.config = config
-        self.rng = np.random.default_rng(config.seed if seed is None else seed)
+        self.rng = generator(config.seed if seed is None else seed)
         self.seconds = 0.0  # spent in sample(), to show that training is not simulation-bound
 
     def sample(self, batch_shape: int | tuple[int, ...], *, n_trials: int | None = None,
@@ -734,6 +735,37 @@ class TimeBudget(keras.callbacks.Callback):
             self.stopped_at = batch
 
 
+class OnlineBatches(bf.OnlineDataset):
+    """BayesFlow's online dataset, except for the batches drawn before the first epoch.
+
+    Those (BayesFlow's build batch and the two by which Keras fixes the shapes of its
+    ``tf.data`` pipeline) come from a probe simulator of their own, with the shortest
+    and the longest trial count in turn: Keras fixes every axis on which its two probes
+    agree, so with one count drawn per batch two equal draws (odds 1 in ``max_trials -
+    min_trials + 1``) fixed the trial axis and stopped the training at the first batch
+    of another length. The training stream is then also what it would be without probes.
+    """
+
+    def __init__(self, simulator: RLDDMSimulator, *args: Any, **kwargs: Any) -> None:
+        super().__init__(simulator, *args, **kwargs)
+        self._probe = RLDDMSimulator(simulator.config,
+                                     seed=np.random.SeedSequence([simulator.config.seed, 1]))
+        self._probes = 0
+        self._training = False
+
+    def on_epoch_begin(self) -> None:
+        self._training = True
+        super().on_epoch_begin()
+
+    def __getitem__(self, item: int) -> dict[str, NDArray]:
+        if self._training:
+            return super().__getitem__(item)
+        config = self._probe.config
+        n_trials = (config.min_trials, config.max_trials)[self._probes % 2]
+        self._probes += 1
+        return self.adapter(self._probe.sample(self.batch_size, n_trials=n_trials))
+
+
 class SimulatorState(keras.callbacks.Callback):
     """Save the simulator's stream with every epoch and restore it when training resumes.
 
@@ -933,11 +965,14 @@ def train(config: InferenceConfig, directory: str | os.PathLike, *, verbose: int
     config_path.write_text(json.dumps({"config": config.to_dict(),
                                        "backend": keras.backend.backend()}, indent=2))
     simulator = RLDDMSimulator(config)
+    # Keras' initialisers, dropout and BayesFlow's noise take their seeds from Python's
+    # global stream unless given one: seeding it here fixes the weights by config.seed
+    keras.utils.set_random_seed(config.seed)
     approximator = build_approximator(config)
     approximator.compile(optimizer=build_optimizer(config.learning_rate,
                                                    config.epochs * config.batches_per_epoch))
-    dataset = bf.OnlineDataset(simulator, batch_size=config.batch_size,
-                               num_batches=config.batches_per_epoch, adapter=approximator.adapter)
+    dataset = OnlineBatches(simulator, batch_size=config.batch_size,
+                            num_batches=config.batches_per_epoch, adapter=approximator.adapter)
     backup = directory / "backup"
     all_callbacks = [
         keras.callbacks.BackupAndRestore(str(backup)),
