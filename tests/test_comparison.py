@@ -11,6 +11,7 @@ from rlddm.posterior import reference_run
 from rlddm.priors import Prior, Priors
 
 
+@pytest.mark.statistical
 def test_mmd_is_near_zero_for_one_distribution_and_positive_for_a_shift():
     """400 vs 400 draws in 5 dimensions: a 0.5 SD shift gives MMD^2 about 0.02, 10x noise."""
     rng = np.random.default_rng(0)
@@ -30,6 +31,7 @@ def reference_and_model(tmp_path_factory, tiny_network):
     return reference, inf.train(config, run, verbose=0), run
 
 
+@pytest.mark.slow
 def test_comparison_writes_its_summary(reference_and_model):
     reference, posterior, run = reference_and_model
     # the reference records its own length (30) in its design; only the schedule must match
@@ -60,6 +62,7 @@ class KnownDraws:
         return self.draws[rows, :n_samples]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shift, spread", [(0.0, 1.0), (0.5, 2.0), (-1.5, 0.25)])
 def test_comparison_measures_known_gaps_and_sd_ratios(reference_and_model, tmp_path, shift,
                                                       spread):
@@ -79,6 +82,7 @@ def test_comparison_measures_known_gaps_and_sd_ratios(reference_and_model, tmp_p
         assert summary["median_mmd2"] > summary["median_mmd2_exact_halves"]
 
 
+@pytest.mark.slow
 def test_comparison_refuses_another_method_or_prior(reference_and_model, tmp_path):
     reference, posterior, run = reference_and_model
     info = json.loads((reference / "reference.json").read_text())

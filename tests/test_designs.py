@@ -117,6 +117,7 @@ def test_no_feedback_phase_gives_nan_outcomes():
     assert len(test_pairs) == 12 and not test_pairs & {(0, 1), (2, 3), (4, 5)}
 
 
+@pytest.mark.statistical
 def test_reward_frequencies_and_means():
     """4000 data sets x 20 presentations per pair: 80,000 draws per option. The Bernoulli
     frequency's SE is at most sqrt(.09 / 80000) = 0.0011 and the normal mean's SE is

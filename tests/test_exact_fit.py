@@ -104,6 +104,7 @@ def serial(selection):
     return fit_exact(selection[0], seed=7, chunk_trials=150, **SHORT)
 
 
+@pytest.mark.slow
 def test_draws_do_not_depend_on_the_number_of_processes(selection, serial):
     parallel = fit_exact(selection[0], seed=7, chunk_trials=150, **(SHORT | {"n_jobs": 2}))
     assert len(serial.chunks) == 3
@@ -162,6 +163,8 @@ def _round_trip(model, theta, seed):
     return truth, low, high, draws.std(axis=1)
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 @pytest.mark.parametrize(("model", "theta"), [
     ("rlddm", None),
     # clearly different learning rates, drift away from 0 so that they are identified

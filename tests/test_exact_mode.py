@@ -95,6 +95,7 @@ def test_matches_python_mirror_bitwise(index):
     np.testing.assert_array_equal(choice, [0 if upper else 1 for _, upper in mirror])
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("index", range(len(GRID)))
 def test_law_on_grid(index):
     v, a, w = GRID[index]
@@ -106,6 +107,7 @@ def test_law_on_grid(index):
         assert p > ALPHA, f"times at boundary {code} off at v={v}, a={a}, w={w}: p={p:.2e}"
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("index", range(len(CORNERS)))
 def test_law_at_domain_corners(index):
     v, a, w = CORNERS[index]
@@ -116,6 +118,7 @@ def test_law_at_domain_corners(index):
     assert all(p > ALPHA for p in ks.values()), ks
 
 
+@pytest.mark.statistical
 def test_negative_control_shifted_drift_is_caught():
     # Drawn at v = 1.15, tested against v = 1.0 (P(upper) 0.760 vs 0.731, z ~ 9).
     decision_time, choice = draw(1.15, 1.0, 0.5, N_DRAWS, seed=40_000)
@@ -123,6 +126,7 @@ def test_negative_control_shifted_drift_is_caught():
     assert binomial < 1e-6
 
 
+@pytest.mark.statistical
 def test_negative_control_stretched_times_are_caught():
     # Right choices, times 5 % too long: the KS tests must flag it.
     decision_time, choice = draw(1.0, 1.0, 0.5, N_DRAWS, seed=40_001)
@@ -141,6 +145,7 @@ def _truncated_law(v, a, w, t_max):
     return f_up / (f_up + f_low), f_up + f_low, cdf
 
 
+@pytest.mark.statistical
 def test_negative_control_euler_walk_is_caught():
     # The Euler walk at dt = 0.01 overshoots the boundary (mean decision time 0.31 s
     # instead of 0.25 s at v = 0, a = 1, w = 0.5): the exact-law test must reject it.
@@ -150,6 +155,7 @@ def test_negative_control_euler_walk_is_caught():
     assert stats.ks_1samp((result.rt - 0.2).ravel(), cdf).pvalue < 1e-6
 
 
+@pytest.mark.statistical
 def test_simulate_exact_zero_drift_with_retries():
     # kappa = 0 keeps Q0 = Q1, so every trial has v = 0; t_max = 3 s makes 20 % of
     # first attempts miss, so the retry path shapes the law.
@@ -168,6 +174,7 @@ def test_simulate_exact_zero_drift_with_retries():
     assert stats.binomtest(first_try, choice.size, p_answer).pvalue > ALPHA
 
 
+@pytest.mark.statistical
 def test_simulate_exact_drift_sign_and_law():
     # kappa = 1 with arm 0 always paying and arm 1 never: Q settles at (1, 0), so those
     # trials run at v = +drift and must favour the upper boundary (choice 0).
@@ -183,6 +190,7 @@ def test_simulate_exact_drift_sign_and_law():
     assert all(p > ALPHA for p in ks.values()), ks
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("model, theta, settled_drift", [
     # v = v_max / 2 * tanh(drift * dq / 2) at dq = 1: 1.5 * tanh(1.5) = 1.3577...
     ("sigmoid_drift", (3.0, 1.0, 0.4, 0.3, 1.0, 3.0), 1.5 * math.tanh(1.5)),
@@ -222,6 +230,7 @@ def _pit_of_prior_data_sets(method, seed, n_data_sets=500):
     return u[np.isfinite(u)]
 
 
+@pytest.mark.statistical
 def test_pit_of_whole_exact_data_sets_is_uniform():
     """500 data sets of 60 trials from the post's priors: 30,000 PIT values.
 
@@ -233,6 +242,7 @@ def test_pit_of_whole_exact_data_sets_is_uniform():
     assert stats.kstest(u, "uniform").pvalue > ALPHA
 
 
+@pytest.mark.statistical
 def test_pit_rejects_the_euler_walk():
     u = _pit_of_prior_data_sets("euler", seed=60_000)
     assert stats.kstest(u, "uniform").pvalue < 1e-6

@@ -180,6 +180,7 @@ def test_summary_csv(fitted):
     assert summary["r_hat"].isna().all() and summary["converged"].all()
 
 
+@pytest.mark.statistical
 def test_truths_fall_inside_wide_intervals(fitted, simulated):
     """Coverage of 99% central intervals over 6 x 5 truths.
 
@@ -649,6 +650,7 @@ def test_out_may_not_be_the_current_folder_or_hold_the_inputs(selection, tmp_pat
     assert sorted(p.name for p in data.parent.iterdir()) == ["selection.csv"]
 
 
+@pytest.mark.slow
 def test_existing_output_needs_force_and_a_crash_keeps_it(model, simulated, selection, fitted,
                                                          tmp_path, monkeypatch):
     out = tmp_path / "out"
@@ -702,6 +704,7 @@ def _workers(pid):
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc (Linux)")
 def test_sigterm_stops_the_workers_and_leaves_no_output(tmp_path):
     """16 x 240 trials make two chunks, so two worker processes sample."""

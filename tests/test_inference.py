@@ -50,6 +50,7 @@ def observed(n=3, n_trials=30, seed=0):
     return result.rt, result.choice, result.reward
 
 
+@pytest.mark.slow
 def test_options_take_effect(trained):
     # epochs and batches_per_epoch reach Keras (bayesflow drops unknown keywords silently)
     _, directory, counter = trained
@@ -142,6 +143,7 @@ def test_ter_below_fastest_rt_round_trip_and_bounds():
     assert np.all(extremes >= 0) and np.all(extremes <= np.minimum(fastest, 1.5))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_trials", [20, 33, 40])
 def test_sample_shapes_and_support(trained, n_trials):
     posterior, _, _ = trained
@@ -153,6 +155,7 @@ def test_sample_shapes_and_support(trained, n_trials):
     assert np.all(draws[:, :, 3] < rt.min(axis=1)[:, None])  # ter below the fastest response
 
 
+@pytest.mark.slow
 def test_save_load_gives_same_draws(trained, recwarn):
     posterior, directory, _ = trained
     loaded = inf.AmortizedPosterior.load(directory)
@@ -170,6 +173,7 @@ def test_save_load_gives_same_draws(trained, recwarn):
                                posterior.sample(*data, n_samples=10, seed=7), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_loaded_model_refuses_other_design_and_lengths(trained):
     posterior, _, _ = trained
     with pytest.raises(ValueError, match="trained on"):
@@ -178,6 +182,7 @@ def test_loaded_model_refuses_other_design_and_lengths(trained):
         posterior.sample(*observed(n_trials=60))
 
 
+@pytest.mark.slow
 def test_missed_responses_are_refused(trained):
     posterior, _, _ = trained
     rt, choice, reward = observed()
@@ -187,6 +192,7 @@ def test_missed_responses_are_refused(trained):
         posterior.sample(rt, choice, reward)
 
 
+@pytest.mark.slow
 def test_resume_after_interruption(tmp_path, tiny_network):
     config = inf.InferenceConfig(**(tiny_network | {"epochs": 3}))
 
@@ -204,6 +210,7 @@ def test_resume_after_interruption(tmp_path, tiny_network):
     assert not (tmp_path / "backup").exists()
 
 
+@pytest.mark.slow
 def test_rerun_on_a_finished_run_trains_nothing(trained):
     posterior, directory, _ = trained
     model_bytes = (directory / "approximator.keras").read_bytes()
@@ -216,6 +223,7 @@ def test_rerun_on_a_finished_run_trains_nothing(trained):
                                posterior.sample(*data, n_samples=5, seed=3), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_run_folder_with_other_config_is_refused(trained, tiny_network):
     _, directory, _ = trained
     with pytest.raises(ValueError, match="another configuration"):
@@ -380,6 +388,7 @@ def test_flow_dropout_reaches_the_coupling_subnetworks(rate):
         (0 if rate == 0 else 12 * 2)  # two hidden layers per subnet
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("features", ["q_grid", "basic"])
 def test_earlier_feature_sets_still_train_and_sample(tmp_path, features, tiny_network):
     config = inf.InferenceConfig(features=features, ter_below_fastest_rt=False, min_trials=30,
@@ -405,6 +414,7 @@ def test_set_summary_ignores_trial_order_but_not_response_times():
     assert np.abs(keras.ops.convert_to_numpy(network(slower)) - summary).max() > 1e-4
 
 
+@pytest.mark.slow
 def test_gru_summary_still_trains_saves_and_loads(tmp_path, tiny_network):
     config = inf.InferenceConfig(summary_network="gru", min_trials=30, max_trials=30,
                                  **(tiny_network | {"epochs": 1}))
@@ -416,6 +426,7 @@ def test_gru_summary_still_trains_saves_and_loads(tmp_path, tiny_network):
                                posterior.sample(*data, n_samples=5, seed=2), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_trains_and_validates_outside_the_designs_length(tmp_path, capsys):
     """30-trial networks validate on 30 trials (the design's 60 is outside their range)."""
     from rlddm.cli import main
@@ -445,6 +456,7 @@ def test_statistics_and_ter_maps_refuse_bad_input():
         inf.ter_to_network(np.array([0.1, 0.5]), np.array([0.4, 0.45]), DEFAULT_PRIORS)
 
 
+@pytest.mark.slow
 def test_data_faster_than_the_ter_prior_allows_are_refused(tmp_path, tiny_network):
     priors = DEFAULT_PRIORS.replace(ter=Prior.normal(0.5, 0.25, lower=0.2, upper=1.5))
     config = inf.InferenceConfig(priors=priors, min_trials=30, max_trials=30,

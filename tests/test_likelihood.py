@@ -326,6 +326,7 @@ def signed_cdf(y, v, a, w):
     return np.where(y < 0, below, above)
 
 
+@pytest.mark.statistical
 def test_simulated_first_passages_match_cdf():
     """KS test of 4000 simulated (choice, time) pairs against the series CDF.
 

@@ -49,6 +49,8 @@ def fits(tmp_path_factory):
     return folders
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_prefers_the_generating_model(fits):
     """kappa_neg 0.05 against 0.6 leaves losses almost unlearned: on 640 trials the
     one-rate model loses by far more than its standard error (about 10 dse at 1,920)."""
@@ -67,6 +69,8 @@ def test_prefers_the_generating_model(fits):
         assert per_participant[label].sum() == pytest.approx(elpd)
 
 
+@pytest.mark.slow
+@pytest.mark.statistical
 def test_equal_fits_differ_by_less_than_two_standard_errors(fits):
     """The same model fitted twice (another seed) differs by Monte Carlo error alone."""
     table, _, _ = compare_fits([fits["rlddm", "rlddm"], fits["rlddm", "again"]])
@@ -74,6 +78,7 @@ def test_equal_fits_differ_by_less_than_two_standard_errors(fits):
     assert abs(worse["elpd_diff"]) <= 2 * worse["dse"]
 
 
+@pytest.mark.slow
 def test_a_nesting_model_pays_for_its_extra_parameter_only(fits):
     """On rlddm data dual_lr nests the truth (kappa_pos = kappa_neg = 0.3) and fits
     as well, but LOO charges its extra, weakly identified rate: about 1 elpd per
@@ -89,6 +94,7 @@ def test_a_nesting_model_pays_for_its_extra_parameter_only(fits):
     assert misspecified["elpd_diff"].iloc[1] > 5 * table["elpd_diff"].iloc[1]
 
 
+@pytest.mark.slow
 def test_loo_of_one_fit_matches_arviz(fits):
     import arviz as az
 
@@ -99,6 +105,7 @@ def test_loo_of_one_fit_matches_arviz(fits):
     assert set(idata.log_likelihood.coords) >= {"obs_participant", "obs_trial"}
 
 
+@pytest.mark.slow
 def test_write_comparison_writes_the_table(fits, tmp_path):
     out = tmp_path / "comparison"
     text = write_comparison([fits["dual_lr", "rlddm"], fits["dual_lr", "dual_lr"]], out)
@@ -111,6 +118,7 @@ def test_write_comparison_writes_the_table(fits, tmp_path):
     assert record["folders"] == [str(fits["dual_lr", "rlddm"]), str(fits["dual_lr", "dual_lr"])]
 
 
+@pytest.mark.slow
 def test_bad_inputs(fits, tmp_path):
     with pytest.raises(ValueError, match="at least two fits to compare, got 1"):
         compare_fits([fits["rlddm", "rlddm"]])
@@ -131,6 +139,7 @@ def test_bad_inputs(fits, tmp_path):
         compare_fits([fits["rlddm", "rlddm"], copy])
 
 
+@pytest.mark.slow
 def test_unconverged_participants_are_named_in_the_warnings(fits, tmp_path):
     import arviz as az
 

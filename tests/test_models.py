@@ -270,6 +270,7 @@ def lapsing():
                           max_steps=150, dt=0.01)
 
 
+@pytest.mark.statistical
 def test_lapse_fraction_matches_p_outlier(lapsing):
     n_lapses = int(lapsing.lapse.sum())
     assert stats.binomtest(n_lapses, lapsing.lapse.size, P_OUTLIER).pvalue > ALPHA
@@ -277,6 +278,7 @@ def test_lapse_fraction_matches_p_outlier(lapsing):
     assert stats.binomtest(n_lapses, lapsing.lapse.size, 0.9 * P_OUTLIER).pvalue < ALPHA
 
 
+@pytest.mark.statistical
 def test_lapse_responses_are_uniform(lapsing):
     t_max = 150 * 0.01
     rt = lapsing.rt[lapsing.lapse]

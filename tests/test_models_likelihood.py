@@ -80,6 +80,7 @@ def answered_pit(spec, theta, data, options):
     return u[data.choice >= 0]
 
 
+@pytest.mark.statistical
 def test_pit_of_exact_simulations_is_uniform(simulated):
     spec, theta, data, options = simulated
     u = answered_pit(spec, theta, data, options)
@@ -87,6 +88,7 @@ def test_pit_of_exact_simulations_is_uniform(simulated):
     assert stats.kstest(u, "uniform").pvalue > KS_LEVEL
 
 
+@pytest.mark.statistical
 def test_pit_detects_a_wrong_parameter(simulated):
     spec, theta, data, options = simulated
     wrong = theta.copy()
@@ -97,6 +99,7 @@ def test_pit_detects_a_wrong_parameter(simulated):
     assert result.statistic > 3 * critical and result.pvalue < 1e-6
 
 
+@pytest.mark.statistical
 def test_pit_without_the_lapses_is_detected():
     """10 % lapses, PIT of the decision component alone: rejected (lapse RTs faster than
     ter have PIT 0, the late ones 1)."""

@@ -160,6 +160,7 @@ def test_chains_with_different_means_alarm():
 # ----------------------------------------------------------------------------------
 
 
+@pytest.mark.statistical
 def test_posterior_of_a_long_data_set_concentrates_on_the_truth():
     truth = np.array([2.0, 1.2, 0.55, 0.3, 0.4])
     outcomes = rlddm.ReversalDesign().sample(1, n_trials=1000, seed=11)

@@ -92,6 +92,7 @@ def test_default_priors_are_the_posts():
     assert str(DEFAULT_PRIORS["kappa"]) == "Beta(2, 2)"
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("name", PARAMETER_NAMES)
 def test_sample_moments_match_analytic(default_draws, name):
     column = default_draws[:, PARAMETER_NAMES.index(name)]
@@ -103,6 +104,7 @@ def test_sample_moments_match_analytic(default_draws, name):
     assert DEFAULT_PRIORS[name].std == pytest.approx(math.sqrt(var), rel=1e-9)
 
 
+@pytest.mark.statistical
 def test_moment_test_catches_a_shifted_prior(default_draws):
     # Negative control: a mean off by 0.02 prior sd (z about 9 here) is caught by the same test.
     column = default_draws[:, PARAMETER_NAMES.index("ter")]
@@ -301,6 +303,7 @@ def test_unknown_name_lookup():
         DEFAULT_PRIORS["eta"]
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("prior", [
     Prior.normal(0.0, 2.0, lower=0.0),               # rejection, half the mass kept
     Prior.normal(1.0, 0.5, lower=0.0, upper=5.0),    # rejection, the post's alpha

@@ -1,6 +1,7 @@
 """The kernel's random numbers: NumPy's Philox streams and ziggurat normals, per simulation."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 import rlddm
@@ -21,6 +22,7 @@ def test_kernel_normals_equal_numpy_philox_stream():
         np.testing.assert_array_equal(_kernel_normals(key, index, 100_000), expected)
 
 
+@pytest.mark.statistical
 def test_kernel_normals_are_standard_normal():
     """10^6 draws: KS at alpha = 1e-4; mean/variance z-tests at 5 SE.
 

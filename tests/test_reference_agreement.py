@@ -107,6 +107,7 @@ def many_outcomes():
     return rlddm.ReversalDesign().sample(N_DATA_SETS, seed=7)
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PARAMETER_SETS))
 def test_distributions_agree_with_independent_seeds(name, many_outcomes):
@@ -117,6 +118,7 @@ def test_distributions_agree_with_independent_seeds(name, many_outcomes):
     assert discrepancies(compiled, readable) == []
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_comparison_catches_a_two_percent_slower_model(many_outcomes):
     """Negative control: a reference with alpha raised 1% (mean RT up about 2%) is caught."""
@@ -128,6 +130,7 @@ def test_comparison_catches_a_two_percent_slower_model(many_outcomes):
     assert "mean RT" in discrepancies(compiled, wrong)
 
 
+@pytest.mark.statistical
 @pytest.mark.slow
 def test_comparison_catches_a_shifted_drift(many_outcomes):
     """Negative control: drift scaled by 1.1 changes choice proportions detectably."""

@@ -28,16 +28,29 @@ def weight_checksum(posterior):
     return digest.hexdigest()[:16]
 
 
+def tiny_training(run, seed, network, **changes):
+    """The ``rlddm train`` command of ``network`` (the tiny_network fixture) with ``changes``."""
+    options = [item for name, value in (network | changes).items()
+               for item in (f"--{name.replace('_', '-')}", value)]
+    return rlddm_command("train", "--out", run, "--seed", seed, "--min-trials", 20,
+                         "--max-trials", 40, "--no-validate", *options)
+
+
 @pytest.mark.slow
 def test_a_seed_fixes_the_trained_weights(tmp_path, tiny_network):
-    """Same seed, same process, same backend: the same weights; another seed: others.
+    """Same seed, same machine and backend, one process each (as ``rlddm train`` runs): the
+    same weights; another seed: others. (A second training in one Python process departs
+    from the first after its first step: TensorFlow's random ops keep their state.)
 
     Seed 4 drew one trial count for both of the batches by which Keras fixes its tensor
     shapes, which stopped the training at the next count (inference.OnlineBatches).
     """
     def trained(seed, name):
-        config = inf.InferenceConfig(min_trials=20, max_trials=40, seed=seed, **tiny_network)
-        return weight_checksum(inf.train(config, tmp_path / name, verbose=0))
+        run = tmp_path / name
+        result = subprocess.run(tiny_training(run, seed, tiny_network), capture_output=True,
+                                text=True, timeout=900)
+        assert result.returncode == 0, result.stderr
+        return weight_checksum(inf.AmortizedPosterior.load(run))
 
     first, again, other = trained(4, "first"), trained(4, "again"), trained(5, "other")
     print(f"weight checksums: seed 4 {first}, seed 4 again {again}, seed 5 {other}")
@@ -67,13 +80,10 @@ def history_epochs(run):
 
 
 @pytest.mark.slow
-def test_a_killed_training_resumes_to_the_configured_steps(tmp_path):
+def test_a_killed_training_resumes_to_the_configured_steps(tmp_path, tiny_network):
     """SIGKILL in the second epoch, then the same command: 3 epochs of 150 steps in all."""
     run = tmp_path / "run"
-    command = rlddm_command("train", "--out", run, "--epochs", 3, "--batches-per-epoch", 150,
-                            "--batch-size", 8, "--min-trials", 20, "--max-trials", 40,
-                            "--summary-dim", 4, "--recurrent-units", 8, "--seed", 0,
-                            "--no-validate")
+    command = tiny_training(run, 0, tiny_network, epochs=3, batches_per_epoch=150)
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"}
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)

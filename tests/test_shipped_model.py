@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from rlddm.data import read_trials, simulate_participants
 from rlddm.fit import fit_participants, shipped_model
@@ -20,6 +21,7 @@ def test_shipped_model_records_how_it_was_made():
     assert metrics["n"] >= 1000
 
 
+@pytest.mark.statistical
 def test_shipped_model_recovers_simulated_participants():
     """40 participants of 60 trials from the prior, 500 draws each.
 

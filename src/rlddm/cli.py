@@ -195,11 +195,22 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> None:
     _set_backend(args.backend)
+    from .exact_fit import parse_prior
     from .fit import fit_csv
+    from .model import parse_fixed
 
-    summary = fit_csv(args.data, model=args.model, out=args.out, n_draws=args.draws,
-                      layout=args.layout, force=args.force, seed=args.seed)
-    print(summary.to_string(index=False))
+    try:
+        fixed = parse_fixed(args.fix)
+        priors = dict(parse_prior(text) for text in args.prior or ())
+    except ValueError as err:
+        raise SystemExit(f"rlddm fit: {err}") from None
+    result = fit_csv(args.data, model=args.model, out=args.out, n_draws=args.draws,
+                     layout=args.layout, force=args.force, seed=args.seed, method=args.method,
+                     fixed=fixed, free=tuple(args.free or ()), priors=priors,
+                     design=args.design, n_jobs=args.jobs, progress=sys.stderr.isatty())
+    for line in result.notes():
+        print(line)
+    print(result.summary().to_string(index=False))
     print(f"results written to {args.out}")
 
 
@@ -359,9 +370,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", parents=[common],
                          help="posterior draws and checks for real participants")
     fit.add_argument("data", help="trial-level CSV (one row per trial)")
-    fit.add_argument("--model", help="run folder of a trained model (default: the shipped one)")
+    fit.add_argument("--model", help="registered model name (rlddm models) or the run folder of "
+                                     "a trained network (default: rlddm with the shipped network)")
+    fit.add_argument("--method", choices=("auto", "amortized", "exact"), default="auto",
+                     help="auto (default): a trained network where it covers the data's model, "
+                          "design and trial range, else the exact likelihood (MCMC)")
+    fit.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                     help="hold a parameter constant, e.g. --fix beta=0.5 --fix p_outlier=0.05")
+    fit.add_argument("--free", action="append", metavar="NAME",
+                     help="estimate a parameter the model fixes by default (p_outlier)")
+    fit.add_argument("--prior", action="append", metavar="NAME=DIST(...)",
+                     help="replace a default prior, e.g. --prior 'drift=normal(0, 5)'")
+    fit.add_argument("--design", help="task design (name or TOML file) the data follow")
+    fit.add_argument("--jobs", type=_positive_int, help="worker processes (exact method)")
     fit.add_argument("--out", required=True)
-    fit.add_argument("--draws", type=_positive_int, default=2000)
+    fit.add_argument("--draws", type=_positive_int,
+                     help="draws per participant (network: 2000; exact: 1000 per chain)")
     fit.add_argument("--layout", choices=("rlddm", "hddm", "hssm"), default="rlddm")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--force", action="store_true", help="overwrite an existing output folder")
