@@ -1,5 +1,5 @@
-"""Runs that can be repeated: a seed fixes a training's weights; a killed training resumes to
-its configured steps; a killed reference leaves no output folder.
+"""Runs that can be repeated: a seed fixes a training's weights and a fit's draws; a killed
+training resumes to its configured steps; a killed reference leaves no output folder.
 
 The commands run as subprocesses (``python -m rlddm``) and are killed with SIGKILL, as a
 crash or an out-of-memory kill ends them: no cleanup code runs.
@@ -56,6 +56,31 @@ def test_a_seed_fixes_the_trained_weights(tmp_path, tiny_network):
     print(f"weight checksums: seed 4 {first}, seed 4 again {again}, seed 5 {other}")
     assert first == again
     assert other != first
+
+
+@pytest.mark.slow
+def test_a_seed_fixes_the_fitted_draws(tmp_path):
+    """``rlddm fit --seed`` with the shipped network: the same draws, and others for another
+    seed (posterior.nc, variable by variable)."""
+    az = pytest.importorskip("arviz")
+    made = subprocess.run(rlddm_command("simulate", "--participants", 2, "--trials", 60,
+                                        "--out", "data.csv", "--seed", 1),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+
+    def fitted(seed, out):
+        result = subprocess.run(rlddm_command("fit", "data.csv", "--out", out, "--seed", seed,
+                                              "--draws", 200),
+                                cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        posterior = az.from_netcdf(tmp_path / out / "posterior.nc").posterior
+        return {name: posterior[name].values for name in posterior.data_vars}
+
+    first, again, other = fitted(3, "first"), fitted(3, "again"), fitted(4, "other")
+    assert first.keys() == again.keys() == other.keys()
+    for name in first:
+        np.testing.assert_array_equal(first[name], again[name])
+        assert not np.array_equal(first[name], other[name]), name
 
 
 def rlddm_command(*args):

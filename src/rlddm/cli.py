@@ -214,6 +214,15 @@ def cmd_fit(args: argparse.Namespace) -> None:
     print(f"results written to {args.out}")
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    from .model_comparison import write_comparison
+
+    try:
+        print(write_comparison(args.fits, args.out))
+    except ValueError as err:
+        raise SystemExit(f"rlddm compare: {err}") from None
+
+
 def cmd_models(args: argparse.Namespace) -> None:
     from .model import MODELS, get_model
 
@@ -391,6 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--force", action="store_true", help="overwrite an existing output folder")
     fit.add_argument("--backend", choices=("tensorflow", "jax"))
     fit.set_defaults(func=cmd_fit)
+
+    compare = sub.add_parser("compare", parents=[common],
+                             help="rank fitted models by PSIS-LOO (expected log predictive density)")
+    compare.add_argument("fits", nargs="+", metavar="FIT_DIR", help="folders written by rlddm fit")
+    compare.add_argument("--out", help="folder for comparison.csv and comparison_by_participant.csv")
+    compare.set_defaults(func=cmd_compare)
 
     models = sub.add_parser("models", parents=[common],
                             help="registered models: parameters, theta order, fixed values, priors")
