@@ -1,4 +1,4 @@
-"""Tests of rlddm.exact_fit: command-line values, chunks, the parallel exact fit and its
+"""Tests of rlddm.exact_fit: --prior values, chunks, the parallel exact fit and its
 round trip on simulated selection-task participants.
 
 The mechanics tests run chains too short to converge, with the checks switched off
@@ -13,8 +13,7 @@ import pytest
 from scipy import stats
 
 from rlddm.data import DataError, read_trials, simulate_participants
-from rlddm.exact_fit import (CHUNK_TRIALS, chunk_participants, fit_exact, parse_fixed,
-                             parse_prior)
+from rlddm.exact_fit import CHUNK_TRIALS, chunk_participants, fit_exact, parse_prior
 from rlddm.likelihood import loglik
 from rlddm.model import get_model
 from rlddm.priors import Prior
@@ -57,16 +56,6 @@ def test_parse_prior_names_the_text_on_errors(text, message):
     with pytest.raises(ValueError, match=message):
         name, prior = parse_prior(text)
         get_model("sigmoid_drift").priors(**{name: prior})  # support checked by the model
-
-
-def test_parse_fixed():
-    assert parse_fixed("p_outlier=0.05") == ("p_outlier", 0.05)
-    assert parse_fixed(" beta = 5e-1") == ("beta", 0.5)
-    for text in ("p_outlier", "p_outlier=", "p_outlier=inf", "p_outlier=a", "=0.1"):
-        with pytest.raises(ValueError, match="is not NAME=VALUE"):
-            parse_fixed(text)
-    with pytest.raises(ValueError, match="unknown parameter 'bta'"):
-        parse_fixed("bta=0.5")
 
 
 # ---------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@
 model and any design the data contain (several pairs of options or conditions, any
 reward sequence: the likelihood conditions on the observed rewards), and each draw's
 log-likelihood of every answered trial (:func:`rlddm.likelihood.loglik_trials`), which
-PSIS-LOO needs. :func:`parse_prior` and :func:`parse_fixed` read the ``--prior`` and
-``--fix`` values of ``rlddm fit``.
+PSIS-LOO needs. :func:`parse_prior` reads the ``--prior`` values of ``rlddm fit``
+(``--fix`` is :func:`rlddm.model.parse_fixed`'s).
 
 Chunks, processes and random numbers
 ------------------------------------
@@ -31,7 +31,6 @@ flagged (``converged`` False) and listed, never dropped.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import queue
@@ -56,7 +55,7 @@ from .posterior import MIN_ESS, RHAT_MAX, PosteriorBatch, sample_posteriors
 from .priors import FAMILIES, Prior, Priors
 
 __all__ = ["CHUNK_TRIALS", "ExactPosteriors", "SAMPLER_DEFAULTS", "chunk_participants",
-           "fit_exact", "parse_fixed", "parse_prior"]
+           "fit_exact", "parse_prior"]
 
 CHUNK_TRIALS = 2500
 """Answered trials per chunk (about): a pass over 2,500 trials of 4 chains takes about
@@ -79,7 +78,6 @@ _SAMPLER_KEYS = (*SAMPLER_DEFAULTS, "rhat_max", "min_ess", "retry")
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf"
 _PRIOR = re.compile(r"^\s*(\w+)\s*=\s*(\w+)\s*\((.*)\)\s*$")
-_FIXED = re.compile(r"^\s*(\w+)\s*=\s*(" + _NUMBER + r")\s*$")
 _PRIOR_FORMS = ("normal(loc, scale[, lower=L][, upper=U])", "beta(a, b[, lower=L][, upper=U])",
                 "uniform(lower, upper)")
 
@@ -148,27 +146,6 @@ def parse_prior(text: str) -> tuple[str, Prior]:
         return name, Prior(family, tuple(positional), lower, upper)
     except ValueError as error:
         raise ValueError(f"prior {text!r}: {error}") from None
-
-
-def parse_fixed(text: str) -> tuple[str, float]:
-    """Read ``NAME=VALUE``, the value of ``rlddm fit --fix`` (e.g. ``"p_outlier=0.05"``).
-
-    Whether the model has the parameter and the value lies in its support is checked
-    by :func:`rlddm.model.get_model`.
-
-    Raises
-    ------
-    ValueError
-        Naming the text, if it is not a parameter name, ``=`` and a finite number.
-    """
-    match = _FIXED.match(text) if isinstance(text, str) else None
-    if match is None or not math.isfinite(float(match[2])):
-        raise ValueError(f"--fix {text!r} is not NAME=VALUE with a finite number, "
-                         f"e.g. p_outlier=0.05")
-    if match[1] not in PARAMETER_TABLE:
-        raise ValueError(f"--fix {text!r}: unknown parameter {match[1]!r}; parameters are "
-                         f"{list(PARAMETER_TABLE)}")
-    return match[1], float(match[2])
 
 
 # ---------------------------------------------------------------------------------------

@@ -1179,7 +1179,7 @@ def fit_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
         See the module docstring. ``"amortized"`` raises if the network does not cover
         the fit; ``"auto"`` then uses ``"exact"`` and says why.
     fixed : mapping of str to float, optional
-        Parameters held constant (``--fix NAME=VALUE``, :func:`rlddm.exact_fit.parse_fixed`),
+        Parameters held constant (``--fix NAME=VALUE``, :func:`rlddm.model.parse_fixed`),
         e.g. ``{"p_outlier": 0.05}``.
     free : sequence of str
         Parameters to estimate that the model fixes by default (``"p_outlier"``).

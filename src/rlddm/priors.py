@@ -33,6 +33,26 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+# Gauss-Legendre nodes for the moments of a normal cut to a window narrower than its SD,
+# where SciPy's truncnorm moments cancel away (its SD is NaN for N(0, 1e5) on [0, 1]): on
+# such a window the density is exp(k x) times a slowly varying factor, |k| < 20 while the
+# window holds any mass, which 64 nodes integrate to rounding.
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
+
+
+def _truncated_normal_moments(a: float, b: float) -> tuple[float, float]:
+    """Mean and SD of the standard normal cut to [a, b] (bounds may be infinite)."""
+    if not b - a < 1.0:
+        unit = stats.truncnorm(a, b)
+        return float(unit.mean()), float(unit.std())
+    center, half = 0.5 * (a + b), 0.5 * (b - a)
+    # the density at center + half * x, relative to its value at the center
+    weights = _WEIGHTS * np.exp(-center * half * _NODES - 0.5 * half**2 * _NODES**2)
+    mean = np.sum(weights * _NODES) / np.sum(weights)
+    variance = np.sum(weights * (_NODES - mean) ** 2) / np.sum(weights)
+    return center + half * mean, half * math.sqrt(variance)
+
+
 @dataclass(frozen=True)
 class Prior:
     """The prior of one parameter: a distribution family, its arguments and its support.
@@ -152,12 +172,24 @@ class Prior:
     @property
     def mean(self) -> float:
         """Mean of the prior."""
-        return float(self._dist.mean())
+        if self.family != "normal":
+            return float(self._dist.mean())
+        loc, scale = self.args
+        return float(np.clip(loc + scale * _truncated_normal_moments(*self._window)[0],
+                             self.lower, self.upper))
 
     @property
     def std(self) -> float:
         """Standard deviation of the prior."""
-        return float(self._dist.std())
+        if self.family != "normal":
+            return float(self._dist.std())
+        return float(self.args[1] * _truncated_normal_moments(*self._window)[1])
+
+    @property
+    def _window(self) -> tuple[float, float]:
+        """The normal's bounds in standard units."""
+        loc, scale = self.args
+        return (self.lower - loc) / scale, (self.upper - loc) / scale
 
     def sample(self, n: int, rng: np.random.Generator) -> NDArray[np.float64]:
         """Draw ``n`` values with the Generator ``rng``; shape (n,).
