@@ -566,6 +566,23 @@ def test_prior_draws_stay_inside_bounds_after_rounding():
     assert prior.from_unbounded(np.array([40.0])).max() <= -5e-324
 
 
+def test_a_replayed_drift_near_the_float_range_gives_no_nan():
+    """A reward of 1e300 learned at rate 1 made the drift 1e300: the large-time series of
+    P(response by t_max) went to +2e299 in log space (s**2 capped below s), loglik NaN."""
+    reward = np.array([0.0, 1e300, 0.0])
+    total = loglik([1.0, 1.0, 0.25, 0.0, 1.0, 0.0], np.ones(3), np.zeros(3), reward,
+                   model="dual_lr", q0=0.0, dt=0.09375, max_steps=11)
+    assert total == -np.inf
+
+
+@pytest.mark.parametrize("loc", [0.0, 0.5, 2.0**31])
+def test_a_normal_much_wider_than_its_window_has_the_windows_moments(loc):
+    """SciPy's truncnorm gave SD NaN and mean 512 for N(0, 2**31) on [0, 1]: flat there."""
+    prior = Prior.normal(loc, 2.0**31, lower=0.0, upper=1.0)
+    assert prior.mean == pytest.approx(0.5, abs=1e-9)
+    assert prior.std == pytest.approx(1 / math.sqrt(12), rel=1e-9)
+
+
 def test_prior_maps_refuse_what_has_no_image():
     """to_unbounded gave NaN outside the support; z = inf gave log_prob_unbounded NaN."""
     priors = get_model().priors()

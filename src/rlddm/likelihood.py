@@ -308,13 +308,23 @@ def _log_p_lower(s: NDArray, w: NDArray, gap: NDArray) -> NDArray:
     return out
 
 
+_S2_CAP = 1e300
+
+
 def _capped_square(s: NDArray) -> NDArray:
     """``s**2``, capped at 1e300 so that ratios of ``s**2 + c`` never become inf / inf.
 
     Where the cap applies (|s| > 1e150) the Fourier series carry ``exp(-s**2 u / 2)``
-    with u >= 0.5, which is 0 either way.
+    with u >= 0.5, which is 0: `_vanishing_beyond_cap` sets their logs to -inf there,
+    since the capped square no longer outweighs the terms linear in s (|s| > 2.5e299).
     """
-    return np.minimum(s * s, 1e300)
+    return np.minimum(s * s, _S2_CAP)
+
+
+def _vanishing_beyond_cap(log_value: NDArray, s: NDArray) -> NDArray:
+    """``log_value``, with -inf where ``s**2`` exceeds the cap of `_capped_square`."""
+    with np.errstate(over="ignore"):
+        return np.where(s * s > _S2_CAP, -np.inf, log_value)
 
 
 def _log_tail_large(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> NDArray:
@@ -324,7 +334,8 @@ def _log_tail_large(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> NDArray
     """
     s2 = _capped_square(s)
     log_lead, acc = _fourier_sum(u, w, gap, lambda k: (s2 + np.pi**2) / (s2 + (k * np.pi) ** 2))
-    return _LOG_2PI - s * w - 0.5 * s2 * u + log_lead - np.log(s2 + np.pi**2) + np.log(acc)
+    return _vanishing_beyond_cap(
+        _LOG_2PI - s * w - 0.5 * s2 * u + log_lead - np.log(s2 + np.pi**2) + np.log(acc), s)
 
 
 def _log_survival_large(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> NDArray:
@@ -344,9 +355,9 @@ def _log_survival_large(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> NDA
     log_lead, acc = _fourier_sum(u, w, gap, coef)
     half = 0.5 * np.abs(s)
     log_2cosh = half + np.log1p(np.exp(-2.0 * half))
-    return (
-        _LOG_2PI + s * (0.5 - w) + log_2cosh - 0.5 * s2 * u + log_lead - np.log(s2 + np.pi**2) + np.log(acc)
-    )
+    return _vanishing_beyond_cap(
+        _LOG_2PI + s * (0.5 - w) + log_2cosh - 0.5 * s2 * u + log_lead - np.log(s2 + np.pi**2)
+        + np.log(acc), s)
 
 
 def _log_cdf_large(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> NDArray:
