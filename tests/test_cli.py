@@ -10,9 +10,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -245,3 +247,21 @@ def test_reference_reports_progress_on_stderr_and_metrics_on_stdout(env, tmp_pat
     status = [line for line in lines if line.startswith("rlddm reference (")]
     assert 1 <= len(status) <= 4 and " in " in status[-1] and "(100%)" in status[-1]
     assert lines[-1].startswith("sampled 1 posteriors in")
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_fit_with_code_130_and_no_output(env, tmp_path):
+    """SIGINT, as Ctrl-C sends it, while the exact fit samples: one line, exit code 130."""
+    rlddm_cli("simulate", "--participants", 6, "--trials", 240, "--design", "selection",
+              "--out", "data.csv", "--seed", 2, env=env, cwd=tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "rlddm", "fit", "data.csv", "--method",
+                                "exact", "--out", "fit"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6.0)  # imports, reading, and the first seconds of sampling
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "rlddm fit: interrupted; nothing was written"
+    assert "Traceback" not in stderr
+    assert sorted(set(os.listdir(tmp_path)) - {"cache"}) == ["data.csv", "data_truths.csv"]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rlddm._output import check_out, staged_folder
+from rlddm._output import check_out, staged_files, staged_folder
 from rlddm.posterior import reference_run
 
 
@@ -94,3 +94,23 @@ def test_reference_refuses_a_non_empty_folder_unless_forced(tmp_path):
     reference_run(out, force=True, **quick)
     assert sorted(os.listdir(out)) == ["metrics.json", "reference.json", "reference.npz"]
     assert hidden(tmp_path) == []
+
+
+def test_staged_files_appear_together_when_the_block_ends(tmp_path):
+    first, second = tmp_path / "trials.csv", tmp_path / "truths.csv"
+    with staged_files(first, second) as (staged_first, staged_second):
+        staged_first.write_text("a")
+        staged_second.write_text("b")
+        assert not first.exists() and not second.exists()
+    assert first.read_text() == "a" and second.read_text() == "b" and hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("interruption", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_an_interrupted_file_leaves_the_old_file_as_it_was(tmp_path, interruption):
+    path = tmp_path / "trials.csv"
+    path.write_text("old")
+    with pytest.raises(type(interruption)):
+        with staged_files(path) as (staged,):
+            staged.write_text("half writ")
+            raise interruption
+    assert path.read_text() == "old" and hidden(tmp_path) == []

@@ -137,3 +137,35 @@ def staged_folder(out: PathLike, *, force: bool = False, inputs: Sequence[PathLi
             raise
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_files(*paths: PathLike) -> Iterator[tuple[Path, ...]]:
+    """Hidden files beside ``paths`` to write into; each replaces its path when the block ends.
+
+    An exception, Ctrl-C or SIGTERM inside the block removes the hidden files and leaves
+    ``paths`` as they were, so a reader never finds a half-written CSV file. (The renames
+    at the end are one after the other: a SIGKILL between them can leave the first file
+    new and the second old.)
+
+    Yields
+    ------
+    tuple of Path
+        The files to write, in the order of ``paths``.
+    """
+    targets = [Path(path).absolute() for path in paths]
+    with _sigterm_interrupts():
+        staged: list[Path] = []
+        try:
+            for target in targets:
+                handle, name = tempfile.mkstemp(prefix=f".{target.name}.partial-",
+                                                dir=target.parent)
+                os.close(handle)
+                staged.append(Path(name))
+            yield tuple(staged)
+            for temporary, target in zip(staged, targets):
+                os.replace(temporary, target)
+        except BaseException:
+            for temporary in staged:
+                temporary.unlink(missing_ok=True)
+            raise

@@ -172,6 +172,7 @@ def cmd_reference(args: argparse.Namespace) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
+    from ._output import staged_files
     from .data import simulate_participants, write_trials
 
     spec = _model_from_args(args)
@@ -186,8 +187,9 @@ def cmd_simulate(args: argparse.Namespace) -> None:
                                                method=args.method, model=spec, design=design)
     except ValueError as err:
         raise SystemExit(f"rlddm simulate: {err}") from None
-    write_trials(trials, out, overwrite=args.force)
-    truths.to_csv(truths_path, index=False)
+    with staged_files(out, truths_path) as (staged_trials, staged_truths):
+        write_trials(trials, staged_trials, overwrite=True)
+        truths.to_csv(staged_truths, index=False)
     print(f"wrote {len(trials)} trials of {args.participants} participants ({spec.label()}, "
           f"design {args.design}) to {out} "
           f"and their parameters to {truths_path}")
@@ -426,3 +428,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.func(args)
     except (ValueError, FileExistsError) as error:
         raise SystemExit(f"rlddm {args.command}: {error}") from None
+    except KeyboardInterrupt:
+        # Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the staged output folders:
+        # the cleanup has run by now; say what is left and exit as shells expect (128 + 2).
+        left = _AFTER_INTERRUPT.get(args.command, "nothing was written")
+        print(f"rlddm {args.command}: interrupted; {left}", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+# What an interrupted command leaves; the others write through staged files and folders.
+_AFTER_INTERRUPT = {
+    "train": "its last checkpoint is kept: run the same command again to resume",
+}

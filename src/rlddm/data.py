@@ -1042,7 +1042,10 @@ def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    trials.to_frame().to_csv(path, index=False, na_rep="")
+    from ._output import staged_files
+
+    with staged_files(path) as (staged,):
+        trials.to_frame().to_csv(staged, index=False, na_rep="")
     return path
 
 

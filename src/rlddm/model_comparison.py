@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .data import PathLike
+from ._output import staged_files
 
 __all__ = ["compare_fits", "load_fit_loo", "write_comparison"]
 
@@ -215,10 +216,12 @@ def write_comparison(folders: Sequence[PathLike], out: PathLike | None = None) -
     if out is not None:
         target = Path(out)
         target.mkdir(parents=True, exist_ok=True)
-        table.to_csv(target / "comparison.csv", index=False)
-        per_participant.to_csv(target / "comparison_by_participant.csv", index=False)
-        (target / "comparison.json").write_text(json.dumps(
-            {"folders": [str(f) for f in folders], "warnings": warnings}, indent=2) + "\n")
+        names = ("comparison.csv", "comparison_by_participant.csv", "comparison.json")
+        with staged_files(*(target / name for name in names)) as (table_csv, by_csv, json_file):
+            table.to_csv(table_csv, index=False)
+            per_participant.to_csv(by_csv, index=False)
+            json_file.write_text(json.dumps(
+                {"folders": [str(f) for f in folders], "warnings": warnings}, indent=2) + "\n")
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         text = table.to_string(index=False, float_format=lambda x: f"{x:.2f}")
     lines = [text, "", "best model per participant: " + ", ".join(
