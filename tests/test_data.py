@@ -645,3 +645,55 @@ def test_simulate_another_model():
                                     "kappa_neg"]
     with pytest.raises(ValueError, match="dual_lr"):
         simulate_participants(2, 20, model="dual_lr", theta=THETA[:2])
+
+
+# ---------------------------------------------------------------------------------------
+# writing HDDMrl's layout
+
+
+def test_selection_trials_written_in_hddm_layout_read_back_with_the_same_likelihood(tmp_path):
+    """Three disjoint pairs become split_by 0, 1, 2 (AB, CD, EF); response 1 = option 0."""
+    from rlddm.likelihood import loglik
+
+    frame, truths = simulate_participants(3, 60, design="selection", model="dual_lr", seed=1)
+    trials = read_trials(frame)
+    path = write_trials(trials, tmp_path / "hddm.csv", layout="hddm")
+    written = pd.read_csv(path)
+    assert list(written.columns) == ["subj_idx", "trial", "rt", "response", "feedback",
+                                     "split_by", "q_init"]
+    pairs = frame["option0"] + frame["option1"]
+    assert dict(zip(pairs, written["split_by"])) == {"AB": 0, "CD": 1, "EF": 2}
+    np.testing.assert_array_equal(written["response"], 1 - frame["choice"])
+    back = read_trials(path, layout="hddm")
+    for k, (original, read) in enumerate(zip(trials, back)):
+        theta = truths.iloc[k][["drift", "alpha", "beta", "ter", "kappa_pos",
+                                "kappa_neg"]].to_numpy(float)
+        assert loglik(theta, read.rt, read.choice, read.reward, model="dual_lr",
+                      options=read.options, n_options=6) == \
+            loglik(theta, original.rt, original.choice, original.reward, model="dual_lr",
+                   options=original.options, n_options=6)
+
+
+def test_hddm_layout_keeps_missed_responses_and_read_conditions():
+    frame = rlddm_frame(choice=(1, -1), rt=(1, np.nan))
+    frame["condition"] = ["x", "x", "x", "y", "y", "y"]
+    trials = read_trials(frame)
+    written = trials.to_frame("hddm")
+    assert written["response"].isna().tolist() == [False, True, False, False, False, False]
+    assert written["split_by"].tolist() == ["x", "x", "x", "y", "y", "y"]
+    back = read_trials(written, layout="hddm")
+    np.testing.assert_array_equal(back.choice, trials.choice)
+    np.testing.assert_array_equal(back.options, trials.options)
+
+
+def test_hddm_layout_refuses_what_it_cannot_hold():
+    """The selection task's test phase pairs A with D etc. (options in two pairs), and has no
+    feedback: HDDMrl's split_by holds neither."""
+    frame, _ = simulate_participants(1, 168, design="selection_test", seed=2)
+    with pytest.raises(ValueError, match=r"participant 1 has trials without feedback"):
+        read_trials(frame).to_frame("hddm")
+    frame["reward"] = frame["reward"].fillna(0.0)
+    with pytest.raises(ValueError, match=r"participant 1 is shown options in pairs that share"):
+        read_trials(frame).to_frame("hddm")
+    with pytest.raises(ValueError, match=r"layout must be 'rlddm' or 'hddm', got 'hssm'"):
+        read_trials(frame).to_frame("hssm")

@@ -187,8 +187,13 @@ def cmd_simulate(args: argparse.Namespace) -> None:
                                                method=args.method, model=spec, design=design)
     except ValueError as err:
         raise SystemExit(f"rlddm simulate: {err}") from None
+    if args.layout == "hddm":
+        truths = truths.rename(columns={"participant": "subj_idx"})
     with staged_files(out, truths_path) as (staged_trials, staged_truths):
-        write_trials(trials, staged_trials, overwrite=True)
+        try:
+            write_trials(trials, staged_trials, overwrite=True, layout=args.layout)
+        except ValueError as err:
+            raise SystemExit(f"rlddm simulate: {err}") from None
         truths.to_csv(staged_truths, index=False)
     print(f"wrote {len(trials)} trials of {args.participants} participants ({spec.label()}, "
           f"design {args.design}) to {out} "
@@ -375,6 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int)
     simulate.add_argument("--method", choices=("exact", "euler"), default="exact")
     simulate.add_argument("--force", action="store_true", help="overwrite existing files")
+    simulate.add_argument("--layout", choices=("rlddm", "hddm"), default="rlddm",
+                          help="columns of the CSV: rlddm (default) or HDDMrl's (subj_idx, "
+                               "response, feedback, split_by, q_init)")
     _add_model_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
 

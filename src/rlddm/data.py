@@ -308,14 +308,29 @@ class TrialData:
                              "n_trials": self.n_trials, "n_missed": self.n_missed,
                              "n_options": self.n_options})
 
-    def to_frame(self) -> pd.DataFrame:
-        """The trials as a table in the ``"rlddm"`` layout, which :func:`read_trials` reads back.
+    def to_frame(self, layout: Literal["rlddm", "hddm"] = "rlddm") -> pd.DataFrame:
+        """The trials as a table in ``layout``, which :func:`read_trials` reads back.
 
-        Missed responses have choice -1 and rt NaN. A ``condition`` column is written
-        when the trials came with one; ``option0`` and ``option1`` (the labels) when
-        the options differ from what the conditions (or their absence) imply, or a
+        ``"rlddm"``: missed responses have choice -1 and rt NaN. A ``condition`` column is
+        written when the trials came with one; ``option0`` and ``option1`` (the labels)
+        when the options differ from what the conditions (or their absence) imply, or a
         trial without feedback needs them.
+
+        ``"hddm"`` (HDDMrl's columns): subj_idx, trial, rt, response (1 = the trial's
+        option 0, the upper boundary), feedback, split_by (the condition; 0 without
+        conditions) and q_init (0.5, HDDMrl's start value); a missed response has an empty
+        rt and response.
+
+        Raises
+        ------
+        ValueError
+            If ``layout`` is another name, or the trials need option columns, which
+            HDDMrl's layout does not have (changing pairs, trials without feedback).
         """
+        if layout == "hddm":
+            return self._to_hddm_frame()
+        if layout != "rlddm":
+            raise ValueError(f"layout must be 'rlddm' or 'hddm', got {layout!r}")
         ids = np.array(self.participants, dtype=_id_dtype(self.participants))
         frame = pd.DataFrame({"participant": np.repeat(ids, self.n_trials), "trial": self.trial,
                               "rt": self.rt, "choice": self.choice, "reward": self.reward})
@@ -329,6 +344,14 @@ class TrialData:
                     np.array(p.option_labels, dtype=object)[p.options[:, side]]
                     for p in participants])
         return frame
+
+    def _to_hddm_frame(self) -> pd.DataFrame:
+        split_by = np.concatenate([_hddm_conditions(p) for p in self])
+        ids = np.array(self.participants, dtype=_id_dtype(self.participants))
+        response = np.where(self.choice == -1, np.nan, 1.0 - self.choice)
+        return pd.DataFrame({"subj_idx": np.repeat(ids, self.n_trials), "trial": self.trial,
+                             "rt": self.rt, "response": pd.array(response, dtype="Int64"),
+                             "feedback": self.reward, "split_by": split_by, "q_init": 0.5})
 
     def check_trial_range(self, trial_range: tuple[int, int]) -> None:
         """Require every participant's trial count to lie in ``[min, max]`` (a model's range).
@@ -365,6 +388,31 @@ def _needs_option_columns(trials: ParticipantTrials) -> bool:
     no_feedback = np.isnan(trials.reward) & (trials.choice != -1)
     return (labels != trials.option_labels or bool(no_feedback.any())
             or not np.array_equal(trials.options, np.column_stack([first, first + 1])))
+
+
+def _hddm_conditions(trials: ParticipantTrials) -> NDArray[Any]:
+    """HDDMrl's ``split_by`` of each trial: the condition as read, else the index of the
+    trial's pair among the participant's pairs (ordered by their first option).
+
+    Raises
+    ------
+    ValueError
+        If the pairs are not disjoint and fixed in order (an option in two pairs, or a
+        pair shown both ways round), or a trial has no feedback: HDDMrl's layout holds
+        neither.
+    """
+    answered = trials.choice != -1
+    if (np.isnan(trials.reward) & answered).any():
+        raise ValueError(f"participant {trials.participant!r} has trials without feedback, "
+                         "which HDDMrl's layout cannot hold; write layout='rlddm'")
+    if trials.conditions is not None and not _needs_option_columns(trials):
+        return np.array(trials.conditions, dtype=object)[trials.options[:, 0] // 2]
+    pairs, index = np.unique(trials.options, axis=0, return_inverse=True)
+    if np.unique(pairs).size != pairs.size:
+        raise ValueError(f"participant {trials.participant!r} is shown options in pairs that "
+                         "share an option or change order, which HDDMrl's split_by cannot "
+                         "hold; write layout='rlddm'")
+    return index.reshape(-1).astype(np.int64)
 
 
 def _id_dtype(ids: Sequence[Any]) -> Any:
@@ -1013,8 +1061,8 @@ def simulate_participants(n_participants: int, n_trials: int | Sequence[int] | N
 
 
 def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
-                 overwrite: bool = False) -> Path:
-    """Write trials as a CSV file in the ``"rlddm"`` layout, which :func:`read_trials` reads back.
+                 overwrite: bool = False, layout: Literal["rlddm", "hddm"] = "rlddm") -> Path:
+    """Write trials as a CSV file in ``layout``, which :func:`read_trials` reads back.
 
     Parameters
     ----------
@@ -1025,6 +1073,8 @@ def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
         Destination file.
     overwrite : bool
         Replace an existing file; otherwise an existing file is an error.
+    layout : {"rlddm", "hddm"}
+        Columns and coding (:meth:`TrialData.to_frame`).
 
     Returns
     -------
@@ -1042,10 +1092,11 @@ def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    frame = trials.to_frame(layout)
     from ._output import staged_files
 
     with staged_files(path) as (staged,):
-        trials.to_frame().to_csv(staged, index=False, na_rep="")
+        frame.to_csv(staged, index=False, na_rep="")
     return path
 
 
