@@ -320,3 +320,118 @@ def test_each_sampler_draws_its_distribution(prior):
     assert stats.kstest(draws, prior._dist.cdf).pvalue > 1e-4
     shifted = draws + 0.05 * prior.std
     assert stats.kstest(shifted, prior._dist.cdf).pvalue < 1e-4  # negative control
+
+
+# ---------------------------------------------------------------------------------------
+# closed-form log-densities against SciPy's distributions
+
+CLOSED_FORM_CASES = [
+    Prior.normal(0.0, 2.0),
+    Prior.normal(1.0, 0.5, lower=0.0, upper=5.0),
+    Prior.normal(0.5, 0.25, lower=0.0, upper=1.5),
+    Prior.normal(0.0, 1.0, lower=0.0),
+    Prior.normal(0.0, 1.0, upper=-3.0),
+    Prior.normal(0.0, 1.0, lower=8.0, upper=9.0),  # far right tail: mass 6e-16
+    Prior.normal(0.0, 1.0, lower=-30.0, upper=-29.0),  # far left tail
+    Prior.normal(0.0, 1e5, lower=0.0, upper=1.0),  # a window much narrower than the SD
+    Prior.normal(3.0, 1e-3, lower=-1.0, upper=2.999),
+    Prior.beta(2.0, 2.0),
+    Prior.beta(0.5, 0.7),
+    Prior.beta(1.0, 3.0, lower=-2.0, upper=5.0),
+    Prior.beta(30.0, 1.0, lower=0.1, upper=0.2),
+    Prior.uniform(0.0, 10.0),
+    Prior.uniform(-3.0, -1.0),
+]
+
+
+def scipy_distribution(prior):
+    """The frozen SciPy distribution of a prior, built here from its description."""
+    if prior.family == "normal":
+        loc, scale = prior.args
+        return stats.truncnorm((prior.lower - loc) / scale, (prior.upper - loc) / scale,
+                               loc=loc, scale=scale)
+    if prior.family == "beta":
+        return stats.beta(*prior.args, loc=prior.lower, scale=prior.upper - prior.lower)
+    return stats.uniform(loc=prior.lower, scale=prior.upper - prior.lower)
+
+
+def check_points(prior, rng):
+    """Points inside the support (from the prior), on its bounds, just beyond them and far out."""
+    inside = prior.sample(400, rng)
+    ends = [b for b in (prior.lower, prior.upper) if math.isfinite(b)]
+    near = [np.nextafter(b, d) for b in ends for d in (-np.inf, np.inf)]
+    return np.concatenate([inside, ends, near, [-1e6, -3.0, 0.0, 0.3, 1.0, 7.0, 1e6]])
+
+
+def assert_same_log_density(ours, reference):
+    """Equal infinities in the same places, finite values to 1e-12 relative (or absolute)."""
+    ours, reference = np.asarray(ours), np.asarray(reference)
+    assert np.array_equal(np.isfinite(ours), np.isfinite(reference))
+    assert np.array_equal(ours[~np.isfinite(ours)], reference[~np.isfinite(reference)])
+    finite = np.isfinite(ours)
+    np.testing.assert_allclose(ours[finite], reference[finite], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("prior", CLOSED_FORM_CASES, ids=str)
+def test_closed_form_log_prob_matches_scipy(prior):
+    x = check_points(prior, np.random.default_rng(5))
+    with np.errstate(all="ignore"):
+        reference = scipy_distribution(prior).logpdf(x)
+    assert_same_log_density(prior.log_prob(x), reference)
+
+
+def test_closed_form_comparison_catches_a_wrong_density():
+    """Negative control: the comparison above fails for a density that is slightly wrong.
+
+    An untruncated normal's log-density differs from the truncated one by the log mass
+    (here log 0.5, and about 1e-6 for a window holding all but 1e-6 of the mass), and a
+    beta with its arguments swapped differs except at the midpoint.
+    """
+    prior = Prior.normal(1.0, 0.5, lower=1.0)
+    x = check_points(prior, np.random.default_rng(6))
+    with pytest.raises(AssertionError):
+        assert_same_log_density(prior.log_prob(x), stats.norm(1.0, 0.5).logpdf(x))
+    wide = Prior.normal(0.0, 1.0, lower=-4.9, upper=4.9)
+    x = check_points(wide, np.random.default_rng(7))
+    with pytest.raises(AssertionError):
+        assert_same_log_density(wide.log_prob(x),
+                                np.where(np.abs(x) <= 4.9, stats.norm.logpdf(x), -np.inf))
+    beta = Prior.beta(2.0, 3.0)
+    x = check_points(beta, np.random.default_rng(8))
+    with pytest.raises(AssertionError), np.errstate(all="ignore"):
+        assert_same_log_density(beta.log_prob(x), stats.beta(3.0, 2.0).logpdf(x))
+
+
+def test_joint_closed_forms_match_scipy_and_the_columns():
+    """Priors.log_prob, the maps, the Jacobian and log_prob_unbounded, all columns at once,
+    against SciPy per column and each Prior's own methods."""
+    priors = Priors({"drift": CLOSED_FORM_CASES[0], "alpha": CLOSED_FORM_CASES[1],
+                     "beta": CLOSED_FORM_CASES[9], "ter": CLOSED_FORM_CASES[3],
+                     "kappa": CLOSED_FORM_CASES[10]})
+    rng = np.random.default_rng(9)
+    z = rng.normal(0.0, 3.0, size=(7, 4, 5))
+    z[0, 0] = [40.0, -40.0, 800.0, -800.0, 30.0]  # values that round onto a bound
+    columns = list(priors.names)
+    theta = priors.from_unbounded(z)
+    for i, name in enumerate(columns):
+        assert np.array_equal(theta[..., i], priors[name].from_unbounded(z[..., i]))
+    with np.errstate(all="ignore"):
+        reference = sum(scipy_distribution(priors[name]).logpdf(theta[..., i])
+                        for i, name in enumerate(columns))
+    assert_same_log_density(priors.log_prob(theta), reference)
+    jacobian = sum(priors[name].log_abs_det_jacobian(z[..., i]) for i, name in enumerate(columns))
+    np.testing.assert_allclose(priors.log_abs_det_jacobian(z), jacobian, rtol=1e-13, atol=1e-13)
+    assert_same_log_density(priors.log_prob_unbounded(z), reference + jacobian)
+    fast_theta, fast_log_prior = priors._unbounded_terms(z)
+    assert np.array_equal(fast_theta, theta)
+    assert np.array_equal(fast_log_prior, priors.log_prob_unbounded(z))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_models_default_priors_match_scipy(name):
+    priors = get_model(name).priors()
+    theta = priors.sample(500, seed=3)
+    with np.errstate(all="ignore"):
+        reference = sum(scipy_distribution(priors[n]).logpdf(theta[:, i])
+                        for i, n in enumerate(priors.names))
+    assert_same_log_density(priors.log_prob(theta), reference)
