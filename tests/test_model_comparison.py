@@ -150,3 +150,28 @@ def test_unconverged_participants_are_named_in_the_warnings(fits, tmp_path):
     idata.to_netcdf(str(copy / "posterior.nc"))
     _, _, warnings = compare_fits([fits["rlddm", "rlddm"], copy])
     assert any("dual_lr (marked): participant(s) p2 did not converge" in w for w in warnings)
+
+
+@pytest.mark.slow
+def test_a_large_pareto_k_is_reported_once_by_rlddm_not_by_arviz(fits, tmp_path):
+    """One trial's log-likelihood made heavy-tailed (-exp(3 z)): its Pareto k is far above
+    the threshold (0.66 for 800 draws); the warning list names it and ArviZ's own UserWarning does not reach the user."""
+    import warnings
+
+    import arviz as az
+
+    copy = tmp_path / "heavy"
+    shutil.copytree(fits["rlddm", "dual_lr"], copy)
+    idata = az.from_netcdf(fits["rlddm", "dual_lr"] / "posterior.nc")
+    values = idata.log_likelihood["trial"].values.copy()
+    z = np.random.default_rng(0).standard_normal(values.shape[:2])
+    values[:, :, 0] = -np.exp(3.0 * z)
+    idata.log_likelihood["trial"].values[:] = values
+    idata.to_netcdf(str(copy / "posterior.nc"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _, _, found = compare_fits([fits["rlddm", "rlddm"], copy])
+    import re
+
+    assert any(re.match(r"dual_lr \(heavy\): \d+ of 360 trials have Pareto k > 0\.\d\d \(max inf\)", w)
+               for w in found), found

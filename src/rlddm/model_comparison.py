@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,7 +84,11 @@ def load_fit_loo(folder: PathLike):
     import arviz as az
 
     idata = _load(folder)
-    return idata, az.loo(idata, var_name=LOG_LIKELIHOOD_VARIABLE, pointwise=True)
+    with warnings.catch_warnings():
+        # compare_fits reports the trials with large Pareto k itself, with counts and folder
+        warnings.filterwarnings("ignore", category=UserWarning,
+                                message="Estimated shape parameter of Pareto distribution")
+        return idata, az.loo(idata, var_name=LOG_LIKELIHOOD_VARIABLE, pointwise=True)
 
 
 def _observations(idata) -> pd.MultiIndex:
