@@ -183,8 +183,14 @@ def cmd_simulate(args: argparse.Namespace) -> None:
         if path.exists() and not args.force:
             raise SystemExit(f"{path} exists; pass --force to overwrite it")
     try:
+        priors = None
+        if args.prior:
+            from .exact_fit import parse_prior
+
+            priors = spec.priors(**dict(parse_prior(text) for text in args.prior))
         trials, truths = simulate_participants(args.participants, args.trials, seed=args.seed,
-                                               method=args.method, model=spec, design=design)
+                                               method=args.method, model=spec, design=design,
+                                               priors=priors)
     except ValueError as err:
         raise SystemExit(f"rlddm simulate: {err}") from None
     if args.layout == "hddm":
@@ -380,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int)
     simulate.add_argument("--method", choices=("exact", "euler"), default="exact")
     simulate.add_argument("--force", action="store_true", help="overwrite existing files")
+    simulate.add_argument("--prior", action="append", metavar="NAME=DIST(...)",
+                          help="draw a parameter from another prior than the model's, e.g. "
+                               "--prior 'drift=normal(6, 2)'")
     simulate.add_argument("--layout", choices=("rlddm", "hddm"), default="rlddm",
                           help="columns of the CSV: rlddm (default) or HDDMrl's (subj_idx, "
                                "response, feedback, split_by, q_init)")
