@@ -90,6 +90,17 @@ RETRY_FACTOR = 4
 TARGET_ACCEPTANCE = 0.25
 INDEPENDENT_SHARE = 0.5
 T_DOF = 5.0
+# The independence proposal: "t" (above), or "mixture", which `rlddm.exact_fit` uses: with
+# probability MIXTURE_T_SHARE that t, else a Gaussian (scale matrix MIXTURE_BANDWIDTH**2
+# times the t's) around one of MIXTURE_CENTRES draws of the second half of warm-up. The t
+# cannot follow the curved drift-kappa funnel of weakly identified learning rates; the
+# warm-up draws do, and the t keeps the proposal's tails heavier than the posterior's.
+INDEPENDENCE_PROPOSALS = ("t", "mixture")
+MIXTURE_CENTRES = 256
+MIXTURE_BANDWIDTH = 0.5
+MIXTURE_T_SHARE = 0.2
+_LOG_T_NORM = {p: float(special.gammaln(0.5 * (T_DOF + p)) - special.gammaln(0.5 * T_DOF)
+                        - 0.5 * p * np.log(T_DOF * np.pi)) for p in range(1, 33)}
 # Random numbers are drawn per data set in blocks of this many iterations, so a data
 # set's stream is consumed in the same order whatever batch it is part of.
 _NOISE_BLOCK = 128
@@ -422,11 +433,37 @@ class _Kernel:
     log_scale: NDArray  # (D,)
     mean: NDArray | None = None  # (D, P)
     inverse_chol: NDArray | None = None  # (D, P, P)
+    # The independence proposal "mixture" (see `INDEPENDENCE_PROPOSALS`): warm-up draws
+    # (D, M, P) whitened by inverse_chol, the centres of its Gaussian components.
+    centres: NDArray | None = None
 
     def log_t(self, z: NDArray) -> NDArray:
         """Log density of the t proposal at z (D, C, P), up to a constant."""
         whitened = np.einsum("dij,dcj->dci", self.inverse_chol, z - self.mean[:, None])
         return -0.5 * (T_DOF + z.shape[-1]) * np.log1p((whitened**2).sum(axis=-1) / T_DOF)
+
+    def log_mixture(self, z: NDArray) -> NDArray:
+        """Log density of the mixture proposal at z (D, C, P), up to a constant shared by
+        every z of a data set (the Jacobian of the whitening): `MIXTURE_T_SHARE` of the t
+        (normalised) and the rest spread evenly over Gaussians of scale `MIXTURE_BANDWIDTH`
+        around the centres."""
+        n_dim = z.shape[-1]
+        whitened = np.einsum("dij,dcj->dci", self.inverse_chol, z)
+        from_mean = whitened - np.einsum("dij,dj->di", self.inverse_chol, self.mean)[:, None]
+        log_t = (_LOG_T_NORM[n_dim]
+                 - 0.5 * (T_DOF + n_dim) * np.log1p((from_mean**2).sum(axis=-1) / T_DOF))
+        # squared distances to the centres, |w|^2 - 2 w.c + |c|^2, one matrix product
+        squared = ((whitened**2).sum(axis=-1)[..., None]
+                   - 2.0 * np.matmul(whitened, self.centres.transpose(0, 2, 1))
+                   + (self.centres**2).sum(axis=-1)[:, None])
+        h = MIXTURE_BANDWIDTH
+        exponent = -0.5 / h**2 * np.maximum(squared, 0.0)
+        top = exponent.max(axis=-1)
+        log_kde = (np.log(np.exp(exponent - top[..., None]).sum(axis=-1)) + top
+                   - np.log(squared.shape[-1]) - n_dim * np.log(h)
+                   - 0.5 * n_dim * np.log(2.0 * np.pi))
+        return np.logaddexp(np.log(MIXTURE_T_SHARE) + log_t,
+                            np.log1p(-MIXTURE_T_SHARE) + log_kde)
 
 
 def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray, kernel: _Kernel,
@@ -441,6 +478,22 @@ def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray,
     walk = z + np.exp(kernel.log_scale)[:, None, None] * np.einsum("dij,dcj->dci", kernel.chol, normal)
     if kernel.mean is None:
         proposal, log_ratio = walk, 0.0
+    elif kernel.centres is not None:
+        # Given an independent move (uniform < share), uniform / share is uniform on
+        # [0, 1) and independent of that choice: it picks the t or a Gaussian component.
+        independent = uniform < INDEPENDENT_SHARE
+        pick = uniform / INDEPENDENT_SHARE
+        correlated = np.einsum("dij,dcj->dci", kernel.chol, normal)
+        t_draw = kernel.mean[:, None] + correlated / np.sqrt(chi2 / T_DOF)[..., None]
+        n_centres = kernel.centres.shape[1]
+        component = np.minimum(((pick - MIXTURE_T_SHARE) / (1.0 - MIXTURE_T_SHARE)
+                                * n_centres).astype(np.intp), n_centres - 1).clip(0)
+        centre = np.take_along_axis(kernel.centres, component[..., None], axis=1)  # whitened
+        kde_draw = np.einsum("dij,dcj->dci", kernel.chol, centre + MIXTURE_BANDWIDTH * normal)
+        draw = np.where((pick < MIXTURE_T_SHARE)[..., None], t_draw, kde_draw)
+        proposal = np.where(independent[..., None], draw, walk)
+        log_q = kernel.log_mixture(np.concatenate([z, proposal], axis=1))
+        log_ratio = np.where(independent, log_q[:, :z.shape[1]] - log_q[:, z.shape[1]:], 0.0)
     else:
         independent = uniform < INDEPENDENT_SHARE
         t_draw = kernel.mean[:, None] + np.einsum("dij,dcj->dci", kernel.chol, normal) \
@@ -455,7 +508,8 @@ def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray,
 
 def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDArray,
                 n_warmup: int, n_draws: int, thin: int, noise: _Noise,
-                progress: Callable[[str], Any] | None) -> tuple[NDArray, NDArray]:
+                progress: Callable[[str], Any] | None,
+                independence: str = "t") -> tuple[NDArray, NDArray]:
     """Warm up and sample; returns unbounded draws (D, C, n_draws, P) and acceptance (D, C)."""
     n_sets, n_chains, n_dim = z.shape
     lp = log_post(z)
@@ -486,6 +540,12 @@ def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDA
         kernel.log_scale = scale_sum / scale_count
     kernel.mean = mean
     kernel.inverse_chol = np.linalg.inv(kernel.chol)
+    if independence == "mixture":
+        # centres: draws of the second half of warm-up, evenly spaced over chains and time
+        pooled = warm[:, :, n_warmup // 2:].reshape(n_sets, -1, n_dim)
+        chosen = np.linspace(0, pooled.shape[1] - 1, min(MIXTURE_CENTRES, pooled.shape[1]))
+        kernel.centres = np.einsum("dij,dmj->dmi", kernel.inverse_chol,
+                                   pooled[:, chosen.round().astype(np.intp)])
     draws = np.empty((n_sets, n_chains, n_draws, n_dim))
     accepted = np.zeros((n_sets, n_chains))
     for iteration in range(n_draws * thin):
@@ -550,7 +610,7 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
                       q0: float = DEFAULT_Q0, n_draws: int = 1000, thin: int = 5,
                       n_warmup: int = 2000, n_chains: int = 4, seed: SeedLike = None, dt: float = 0.01,
                       max_steps: int = 900, rhat_max: float = RHAT_MAX, min_ess: float = MIN_ESS,
-                      retry: bool = True,
+                      retry: bool = True, independence: str = "t",
                       progress: Callable[[str], Any] | None = None) -> PosteriorBatch:
     """Exact posteriors of many data sets, sampled together.
 
@@ -591,6 +651,10 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     retry : bool
         Sample data sets that fail once more from new starts, with `RETRY_FACTOR` times
         the warm-up and the iterations (and the thinning, so the shape stays).
+    independence : {"t", "mixture"}
+        The independence proposal after warm-up: the multivariate t, or the mixture of
+        that t and Gaussians around warm-up draws (`INDEPENDENCE_PROPOSALS`), which
+        mixes through the drift-kappa funnel (`rlddm.exact_fit` uses it).
     progress : callable, optional
         Called with a short message at milestones.
 
@@ -615,6 +679,9 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
     thin = check_count(thin, "thin", 1)
     n_warmup = check_count(n_warmup, "n_warmup", 20)
     n_chains = check_count(n_chains, "n_chains", 2)
+    if independence not in INDEPENDENCE_PROPOSALS:
+        raise ValueError(f"independence must be one of {INDEPENDENCE_PROPOSALS}, "
+                         f"got {independence!r}")
     say = progress or (lambda message: None)
     # The first walk scales by the prior's spread in unbounded space (from fixed draws:
     # a constant of the prior, not of the seed); warm-up shrinks it from there.
@@ -631,7 +698,8 @@ def sample_posteriors(rt: ArrayLike, choice: ArrayLike, reward: ArrayLike, *,
 
         starts = _dispersed_starts(log_post, priors, generators, n_chains)
         draws, accept = _run_chains(log_post, starts, init_sd, factor * n_warmup, n_draws, factor * thin,
-                                    _Noise(generators, n_chains, len(priors)), progress)
+                                    _Noise(generators, n_chains, len(priors)), progress,
+                                    independence)
         return priors.from_unbounded(draws), accept
 
     indices = np.arange(trials.shape[0])
