@@ -6,8 +6,8 @@ wiring lives in ``rlddm.inference`` and imports Keras only when used.
 
 from importlib.metadata import version as _version
 
-from .parameters import PARAMETER_NAMES, PARAMETERS
-from .simulation import SimulationResult, simulate
+from .model.parameters import PARAMETER_NAMES, PARAMETERS
+from .simulator.simulation import SimulationResult, simulate
 from .task import ReversalDesign, reversal_outcomes
 
 __all__ = [

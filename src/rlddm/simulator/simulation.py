@@ -6,11 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import (MAX_REWARD, check_count, check_deadline, check_q0, check_size,
+from .._checks import (MAX_REWARD, check_count, check_deadline, check_q0, check_size,
                       outside_reward_range)
 from . import _sim
-from ._seeding import SeedLike, stream_key
-from .model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
+from .._seeding import SeedLike, stream_key
+from ..model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
 
 METHODS = ("euler", "exact")
 DEFAULT_MAX_RETRIES = 1000

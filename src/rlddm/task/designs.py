@@ -56,10 +56,10 @@ from typing import Any, Callable, Union
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import check_count, check_finite, check_q0
-from ._seeding import SeedLike, generator
-from .model.spec import DEFAULT_Q0
-from .task import ReversalDesign
+from .._checks import check_count, check_finite, check_q0
+from .._seeding import SeedLike, generator
+from ..model.spec import DEFAULT_Q0
+from .reversal import ReversalDesign
 
 if sys.version_info >= (3, 11):
     import tomllib

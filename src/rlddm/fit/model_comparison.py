@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import PathLike
-from ._output import staged_files
+from .._output import staged_files
+from ..data.reading import PathLike
 
 __all__ = ["compare_fits", "load_fit_loo", "write_comparison"]
 

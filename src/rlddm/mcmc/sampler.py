@@ -57,15 +57,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from ._checks import check_count, check_deadline
-from ._output import check_out, staged_folder
-from ._seeding import SeedLike, stream_key
-from .likelihood import _check_trials, _loglik_rows, loglik_batch
-from .model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
-from .parameters import PARAMETER_NAMES
-from .priors import Priors
-from .simulation import simulate
-from .task import ReversalDesign
+from .._checks import check_count, check_deadline
+from .._output import check_out, staged_folder
+from .._seeding import SeedLike, stream_key
+from ..likelihood.wiener import _check_trials, _loglik_rows, loglik_batch
+from ..model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
+from ..model.parameters import PARAMETER_NAMES
+from ..model.priors import Priors
+from ..simulator.simulation import simulate
+from ..task.reversal import ReversalDesign
 
 __all__ = [
     "NotConvergedError",

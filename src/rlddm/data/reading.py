@@ -74,12 +74,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import MAX_REWARD, check_count, outside_reward_range
-from ._seeding import SeedLike, generator
-from .designs import Design, TaskDesign, get_design
-from .model import ModelSpec, get_model
-from .priors import Priors
-from .simulation import simulate
+from .._checks import MAX_REWARD, check_count, outside_reward_range
+from .._seeding import SeedLike, generator
+from ..task.designs import Design, TaskDesign, get_design
+from ..model import ModelSpec, get_model
+from ..model.priors import Priors
+from ..simulator.simulation import simulate
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -1093,7 +1093,7 @@ def write_trials(data: TrialData | pd.DataFrame, path: PathLike, *,
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     frame = trials.to_frame(layout)
-    from ._output import staged_files
+    from .._output import staged_files
 
     with staged_files(path) as (staged,):
         frame.to_csv(staged, index=False, na_rep="")

@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
-from ._checks import check_bound, check_count, check_finite, check_size
-from ._seeding import SeedLike, generator
+from .._checks import check_bound, check_count, check_finite, check_size
+from .._seeding import SeedLike, generator
 from .parameters import PARAMETER_TABLE, PARAMETERS, Parameter
 
 # Names of each family's shape arguments, in the order they are stored.

@@ -70,23 +70,23 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from . import __version__
-from ._checks import check_count
-from ._output import _sigterm_interrupts as sigterm_interrupts
-from ._output import check_out, staged_folder
-from ._progress import Progress
-from ._seeding import SeedLike
-from .data import (DataError, PathLike, ParticipantTrials, TrialData, _condition_labels,
+from .. import __version__
+from .._checks import check_count
+from .._output import _sigterm_interrupts as sigterm_interrupts
+from .._output import check_out, staged_folder
+from .._progress import Progress
+from .._seeding import SeedLike
+from ..data.reading import (DataError, PathLike, ParticipantTrials, TrialData, _condition_labels,
                    read_trials)
-from .designs import Design, TaskDesign, get_design
-from .exact_fit import SAMPLER_DEFAULTS, fit_exact
-from .likelihood import loglik_trials
-from .model import DEFAULT_MODEL, DEFAULT_Q0, MODELS, ModelSpec, get_model
+from ..task.designs import Design, TaskDesign, get_design
+from .exact import SAMPLER_DEFAULTS, fit_exact
+from ..likelihood.wiener import loglik_trials
+from ..model import DEFAULT_MODEL, DEFAULT_Q0, MODELS, ModelSpec, get_model
 from .model_comparison import LOG_LIKELIHOOD_VARIABLE
-from .posterior import MIN_ESS, RHAT_MAX, PosteriorBatch
-from .priors import Prior, Priors
-from .simulation import simulate
-from .task import ReversalDesign
+from ..mcmc.sampler import MIN_ESS, RHAT_MAX, PosteriorBatch
+from ..model.priors import Prior, Priors
+from ..simulator.simulation import simulate
+from ..task.reversal import ReversalDesign
 
 __all__ = [
     "FitResult",
@@ -126,8 +126,8 @@ _HDI_HIGH = f"hdi_{100 * (1 + HDI_PROB) / 2:g}%"
 
 
 def shipped_model() -> Path:
-    """Folder of the pretrained model that ships inside the package (``rlddm/models/default``)."""
-    return Path(str(resources.files("rlddm") / "models" / "default"))
+    """Folder of the pretrained model that ships inside the package (``rlddm/pretrained/default``)."""
+    return Path(str(resources.files("rlddm") / "pretrained" / "default"))
 
 
 def check_fit_range(trials: TrialData, config: Any) -> None:
@@ -510,7 +510,7 @@ def fit_participants(trials: TrialData, posterior: Any, *, n_draws: int = AMORTI
     ValueError
         On invalid ``trials``, ``posterior`` or ``n_draws``.
     """
-    from .inference import AmortizedPosterior  # Keras: only for this method
+    from ..amortized.networks import AmortizedPosterior  # Keras: only for this method
 
     if not isinstance(trials, TrialData):
         raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), "
@@ -1279,7 +1279,7 @@ def fit_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     # SIGTERM while sampling also stops the worker processes (staged_folder covers the writing)
     with sigterm_interrupts():
         if chosen == "amortized":
-            from .inference import AmortizedPosterior  # Keras: only for this method
+            from ..amortized.networks import AmortizedPosterior  # Keras: only for this method
 
             posterior = AmortizedPosterior.load(network.folder)
             result = fit_participants(trials, posterior,

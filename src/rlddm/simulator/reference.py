@@ -15,8 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._wiener_reference import first_passage
-from ._seeding import SeedLike, stream_generator
-from .model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, DriftMap, ModelSpec
+from .._seeding import SeedLike, stream_generator
+from ..model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, DriftMap, ModelSpec
 from .simulation import (DEFAULT_MAX_RETRIES, SimulationResult, check_simulation_inputs,
                          owned_copy)
 

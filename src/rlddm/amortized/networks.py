@@ -20,13 +20,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from . import _sim
-from ._checks import check_count
-from ._seeding import SeedLike, generator
-from .parameters import PARAMETER_NAMES
-from .priors import Priors
-from .simulation import METHODS, simulate
-from .task import ReversalDesign
+from ..simulator import _sim
+from .._checks import check_count
+from .._seeding import SeedLike, generator
+from ..model.parameters import PARAMETER_NAMES
+from ..model.priors import Priors
+from ..simulator.simulation import METHODS, simulate
+from ..task.reversal import ReversalDesign
 
 DEFAULT_BACKEND = "tensorflow"
 # bayesflow picks JAX, then PyTorch, then TensorFlow when KERAS_BACKEND is unset

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .parameters import PARAMETER_NAMES
-from .posterior import recovery_metrics
-from .priors import Priors
-from .task import ReversalDesign
+from ..model.parameters import PARAMETER_NAMES
+from ..mcmc.sampler import recovery_metrics
+from ..model.priors import Priors
+from ..task.reversal import ReversalDesign
 
 # Targets of the comparison (issue 4): median |mean gap| in exact-posterior SDs, and
 # the largest acceptable shortfall of amortized recovery r.

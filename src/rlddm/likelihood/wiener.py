@@ -70,12 +70,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr
 
-from . import _sim
-from ._checks import (MAX_REWARD, check_deadline, check_q0, check_size,
+from ..simulator import _sim
+from .._checks import (MAX_REWARD, check_deadline, check_q0, check_size,
                       outside_reward_range)
-from .model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, ModelSpec, get_model
-from .parameters import Parameter, check_columns
-from .simulation import check_options
+from ..model import DEFAULT_MODEL, DEFAULT_Q0, SLOTS, ModelSpec, get_model
+from ..model.parameters import Parameter, check_columns
+from ..simulator.simulation import check_options
 
 __all__ = ["wfpt_logpdf", "wfpt_logcdf", "wfpt_conditional_cdf", "log_prob_response", "loglik",
            "loglik_trials", "loglik_batch", "rt_pit"]

@@ -45,14 +45,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._checks import check_count, check_deadline, check_finite
-from ._seeding import SeedLike, stream_key
-from .data import DataError, ParticipantTrials, TrialData
-from .likelihood import loglik_trials
-from .model import DEFAULT_Q0, MODELS, ModelSpec, get_model
-from .parameters import PARAMETER_TABLE
-from .posterior import MIN_ESS, RHAT_MAX, PosteriorBatch, sample_posteriors
-from .priors import FAMILIES, Prior, Priors
+from .._checks import check_count, check_deadline, check_finite
+from .._seeding import SeedLike, stream_key
+from ..data.reading import DataError, ParticipantTrials, TrialData
+from ..likelihood.wiener import loglik_trials
+from ..model import DEFAULT_Q0, MODELS, ModelSpec, get_model
+from ..model.parameters import PARAMETER_TABLE
+from ..mcmc.sampler import MIN_ESS, RHAT_MAX, PosteriorBatch, sample_posteriors
+from ..model.priors import FAMILIES, Prior, Priors
 
 __all__ = ["CHUNK_TRIALS", "ExactPosteriors", "SAMPLER_DEFAULTS", "chunk_participants",
            "fit_exact", "parse_prior"]
