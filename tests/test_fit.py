@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rlddm.exact_fit as exact_fit
-import rlddm.fit as fit
+from rlddm.fit import exact as exact_fit
+from rlddm.fit import fitting as fit
 import rlddm.inference as inf
 from rlddm.cli import main
 from rlddm.data import DataError, read_trials, simulate_participants, write_trials
