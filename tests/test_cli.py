@@ -163,11 +163,11 @@ def test_version(env, tmp_path):
 
 def inference_default_backend():
     """``rlddm.inference.DEFAULT_BACKEND`` read from its source: importing it loads Keras."""
-    source = Path(rlddm.__file__).parent.joinpath("amortized", "networks.py").read_text()
+    source = Path(rlddm.__file__).parent.joinpath("amortized", "_keras.py").read_text()
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["DEFAULT_BACKEND"]:
             return ast.literal_eval(node.value)
-    raise AssertionError("rlddm/amortized/networks.py defines no DEFAULT_BACKEND")
+    raise AssertionError("rlddm/amortized/_keras.py defines no DEFAULT_BACKEND")
 
 
 def test_info_lists_backend_threads_models_and_shipped_networks(env, tmp_path):

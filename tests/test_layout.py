@@ -52,8 +52,8 @@ OLD_NAMES = {
 }
 
 LIGHT = ("rlddm", "rlddm.model", "rlddm.task", "rlddm.simulator", "rlddm.likelihood",
-         "rlddm.mcmc", "rlddm.data", "rlddm.amortized",
-         "rlddm.fit.exact")
+         "rlddm.mcmc", "rlddm.data", "rlddm.amortized", "rlddm.amortized.features",
+         "rlddm.amortized.config", "rlddm.fit.exact")
 HEAVY = ("keras", "tensorflow", "bayesflow")
 
 

@@ -1,16 +1,21 @@
-"""Old import path ``rlddm.inference``, kept working: the BayesFlow wiring of the amortized posterior.
+"""Old import path ``rlddm.inference``, kept working: the amortized posterior with BayesFlow.
 
-The code now lives in ``rlddm.amortized.networks``; this module only re-exports it, and new
-code imports from there. Importing it imports Keras, as it always did;
-``rlddm.amortized.features`` has the NumPy-only part without Keras.
+The code now lives in ``rlddm.amortized._keras``, ``rlddm.amortized.features``,
+``rlddm.amortized.config``, ``rlddm.amortized.networks``, ``rlddm.amortized.training``,
+``rlddm.amortized.diagnostics``; this module only re-exports it, and new code imports from
+there. Importing it imports Keras, as it always did; ``rlddm.amortized.features`` has the
+NumPy-only part without Keras.
 """
 
-from .amortized.networks import (AmortizedPosterior, BASIC_FEATURES, CONFIG_FILE,
-                                 DEFAULT_BACKEND, DEFAULT_TIME_BUDGET, FEATURE_SETS, GRUSummary,
-                                 INFERENCE_NETWORKS, InferenceConfig, KAPPA_GRID, MODEL_FILE,
-                                 OnlineBatches, RLDDMSimulator, RT_QUANTILES, STATISTICS_GRID,
-                                 STATISTIC_NAMES, SUMMARY_NETWORKS, SetSummary, SimulatorState,
-                                 TER_NETWORK_NAME, TimeBudget, bf, build_adapter,
-                                 build_approximator, build_optimizer, encode_trials, keras,
-                                 likelihood_statistics, replayed_q_differences,
-                                 ter_from_network, ter_to_network, train, validate)
+from .amortized._keras import DEFAULT_BACKEND, bf, keras
+from .amortized.features import (BASIC_FEATURES, FEATURE_SETS, KAPPA_GRID, RT_QUANTILES,
+                                 STATISTICS_GRID, STATISTIC_NAMES, TER_NETWORK_NAME,
+                                 encode_trials, likelihood_statistics, replayed_q_differences,
+                                 ter_from_network, ter_to_network)
+from .amortized.config import (CONFIG_FILE, DEFAULT_TIME_BUDGET, INFERENCE_NETWORKS,
+                               InferenceConfig, MODEL_FILE, SUMMARY_NETWORKS)
+from .amortized.networks import (GRUSummary, RLDDMSimulator, SetSummary, build_adapter,
+                                 build_approximator)
+from .amortized.training import (AmortizedPosterior, OnlineBatches, SimulatorState, TimeBudget,
+                                 build_optimizer, train)
+from .amortized.diagnostics import validate

@@ -510,7 +510,7 @@ def fit_participants(trials: TrialData, posterior: Any, *, n_draws: int = AMORTI
     ValueError
         On invalid ``trials``, ``posterior`` or ``n_draws``.
     """
-    from ..amortized.networks import AmortizedPosterior  # Keras: only for this method
+    from ..amortized.training import AmortizedPosterior  # Keras: only for this method
 
     if not isinstance(trials, TrialData):
         raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), "
@@ -1279,7 +1279,7 @@ def fit_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     # SIGTERM while sampling also stops the worker processes (staged_folder covers the writing)
     with sigterm_interrupts():
         if chosen == "amortized":
-            from ..amortized.networks import AmortizedPosterior  # Keras: only for this method
+            from ..amortized.training import AmortizedPosterior  # Keras: only for this method
 
             posterior = AmortizedPosterior.load(network.folder)
             result = fit_participants(trials, posterior,
