@@ -83,7 +83,8 @@ from .exact import SAMPLER_DEFAULTS, fit_exact
 from ..likelihood.wiener import loglik_trials
 from ..model import DEFAULT_MODEL, DEFAULT_Q0, MODELS, ModelSpec, get_model
 from .model_comparison import LOG_LIKELIHOOD_VARIABLE
-from ..mcmc.sampler import MIN_ESS, RHAT_MAX, PosteriorBatch
+from ..mcmc.diagnostics import MIN_ESS, RHAT_MAX
+from ..mcmc.sampler import PosteriorBatch
 from ..model.priors import Prior, Priors
 from ..simulator.simulation import simulate
 from ..task.reversal import ReversalDesign
