@@ -17,7 +17,7 @@ import keras
 import rlddm
 import rlddm.inference as inf
 from rlddm.likelihood import loglik
-from rlddm.likelihood.wiener import _check_trials, _replay
+from rlddm.likelihood.trials import _check_trials, _replay
 from rlddm.model import get_model
 from rlddm.priors import DEFAULT_PRIORS, Prior
 

@@ -80,7 +80,7 @@ from ..data.reading import (DataError, PathLike, ParticipantTrials, TrialData, _
                    read_trials)
 from ..task.designs import Design, TaskDesign, get_design
 from .exact import SAMPLER_DEFAULTS, fit_exact
-from ..likelihood.wiener import loglik_trials
+from ..likelihood import loglik_trials
 from ..model import DEFAULT_MODEL, DEFAULT_Q0, MODELS, ModelSpec, get_model
 from .model_comparison import LOG_LIKELIHOOD_VARIABLE
 from ..mcmc.diagnostics import MIN_ESS, RHAT_MAX

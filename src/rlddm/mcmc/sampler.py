@@ -56,7 +56,7 @@ from scipy import special
 
 from .._checks import check_count, check_deadline
 from .._seeding import SeedLike, stream_key
-from ..likelihood.wiener import _check_trials, _loglik_rows
+from ..likelihood.trials import _check_trials, _loglik_rows
 from ..model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
 from ..model.parameters import PARAMETER_NAMES
 from ..model.priors import Priors
