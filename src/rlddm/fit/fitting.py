@@ -75,7 +75,8 @@ from .._output import _sigterm_interrupts as sigterm_interrupts
 from .._output import check_out, staged_folder
 from .._progress import Progress
 from .._seeding import SeedLike
-from ..data.reading import DataError, PathLike, TrialData, _condition_labels, read_trials
+from ..data import DataError, PathLike, TrialData, read_trials
+from ..data.trials import _condition_labels
 from ..task.designs import Design, TaskDesign, get_design
 from .exact import SAMPLER_DEFAULTS, fit_exact
 from ..likelihood import loglik_trials

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.reading import PathLike
+from ..data import PathLike
 
 __all__ = ["compare_fits", "load_fit_loo", "write_comparison"]
 

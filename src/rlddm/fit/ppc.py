@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from .._checks import check_count
 from .._seeding import SeedLike
-from ..data.reading import PathLike, ParticipantTrials, TrialData
+from ..data import PathLike, ParticipantTrials, TrialData
 from ..simulator.simulation import simulate
 from ..task.reversal import ReversalDesign
 
