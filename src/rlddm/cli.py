@@ -152,7 +152,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_reference(args: argparse.Namespace) -> None:
     from ._progress import Progress, SamplerProgress
-    from .mcmc.sampler import reference_run
+    from .mcmc.runs import reference_run
 
     spec = _model_from_args(args)
     design = _design_from_args(args)

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model.parameters import PARAMETER_NAMES
-from ..mcmc.sampler import recovery_metrics
+from ..mcmc.runs import recovery_metrics
 from ..model.priors import Priors
 from ..task.reversal import ReversalDesign
 

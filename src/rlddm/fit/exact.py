@@ -47,8 +47,8 @@ from numpy.typing import NDArray
 
 from .._checks import check_count, check_deadline, check_finite
 from .._seeding import SeedLike, stream_key
-from ..data.reading import DataError, ParticipantTrials, TrialData
-from ..likelihood.wiener import loglik_trials
+from ..data import DataError, ParticipantTrials, TrialData
+from ..likelihood import loglik_trials
 from ..model import DEFAULT_Q0, MODELS, ModelSpec, get_model
 from ..model.parameters import PARAMETER_TABLE
 from ..mcmc.sampler import MIN_ESS, RHAT_MAX, PosteriorBatch, sample_posteriors

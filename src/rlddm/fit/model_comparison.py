@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._output import staged_files
-from ..data.reading import PathLike
+from ..data import PathLike
 
 __all__ = ["compare_fits", "load_fit_loo", "write_comparison"]
 
