@@ -16,7 +16,7 @@ import numpy as np
 from scipy import integrate, stats
 
 import rlddm
-from rlddm import _sim
+from rlddm.simulator import _sim
 from rlddm._seeding import stream_key
 from rlddm.likelihood import rt_pit, wfpt_logcdf, wfpt_logpdf
 from rlddm.priors import Priors

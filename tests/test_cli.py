@@ -24,7 +24,7 @@ from rlddm import _quiet, cli
 from rlddm._progress import Progress, SamplerProgress
 from rlddm.model import MODELS
 
-SHIPPED_MODEL = Path(rlddm.__file__).with_name("models") / "default"
+SHIPPED_MODEL = Path(rlddm.__file__).with_name("pretrained") / "default"
 
 # Start-up lines of TensorFlow, absl, oneDNN, CUDA, BayesFlow, tqdm and ArviZ seen in
 # `rlddm fit` before the CLI silenced them; none may reach a quiet command's stderr.
@@ -165,11 +165,11 @@ def test_version(env, tmp_path):
 
 def inference_default_backend():
     """``rlddm.inference.DEFAULT_BACKEND`` read from its source: importing it loads Keras."""
-    source = Path(rlddm.__file__).with_name("inference.py").read_text()
+    source = Path(rlddm.__file__).parent.joinpath("amortized", "_keras.py").read_text()
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["DEFAULT_BACKEND"]:
             return ast.literal_eval(node.value)
-    raise AssertionError("rlddm/inference.py defines no DEFAULT_BACKEND")
+    raise AssertionError("rlddm/amortized/_keras.py defines no DEFAULT_BACKEND")
 
 
 def test_info_lists_backend_threads_models_and_shipped_networks(env, tmp_path):
@@ -180,7 +180,7 @@ def test_info_lists_backend_threads_models_and_shipped_networks(env, tmp_path):
     assert cli.DEFAULT_BACKEND == inference_default_backend()
     assert f"keras backend: {cli.DEFAULT_BACKEND} (rlddm's default" in out
     assert "not imported" in out
-    assert f"OpenMP {'on' if rlddm._sim.OPENMP else 'off'}, {rlddm._sim.max_threads()} " in out
+    assert f"OpenMP {'on' if rlddm.simulator._sim.OPENMP else 'off'}, {rlddm.simulator._sim.max_threads()} " in out
     for spec in MODELS.values():
         assert f"  {spec.name}: {', '.join(spec.names)}" in out
     assert "  default: model rlddm, trials 60-60 (trained with tensorflow" in out

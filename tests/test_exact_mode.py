@@ -33,7 +33,8 @@ import pytest
 from scipy import stats
 
 import rlddm
-from rlddm import _sim, _wiener_reference, reference
+from rlddm import reference
+from rlddm.simulator import _sim, _wiener_reference
 from rlddm._seeding import stream_generator, stream_key
 from rlddm.likelihood import rt_pit, wfpt_logcdf
 from rlddm.priors import Priors

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rlddm.exact_fit as exact_fit
+from rlddm.fit import exact as exact_fit
 import rlddm.fit as fit
+from rlddm.fit import fitting, ppc
 import rlddm.inference as inf
 from rlddm.cli import main
 from rlddm.data import DataError, read_trials, simulate_participants, write_trials
@@ -157,7 +158,7 @@ def test_posterior_nc_shapes_groups_and_metadata(fitted, model, simulated):
         assert json.loads(attrs["design"]) == ReversalDesign().to_dict()
         settings = json.loads(attrs["settings"])
         assert (settings["min_trials"], settings["max_trials"]) == (20, 40)
-        assert attrs["rlddm_version"] == fit.__version__
+        assert attrs["rlddm_version"] == fitting.__version__
         assert attrs["seed"] == "1"
         assert json.loads(attrs["unconverged"]) == []
 
@@ -464,8 +465,8 @@ def test_pair_checks_replay_the_observed_options_and_rewards():
         "participant": 1, "rt": 0.6, "choice": choice, "reward": picks_better.astype(float),
         "option0": np.where(xy, "X", "Z"), "option1": np.where(xy, "Y", "W")}))
     participant = trials.participant(1)
-    pools = fit._reward_pools(trials)[0][0]
-    outcomes = fit._replicate_outcomes(participant, pools, 7, np.random.default_rng(0))
+    pools = ppc._reward_pools(trials)[0][0]
+    outcomes = ppc._replicate_outcomes(participant, pools, 7, np.random.default_rng(0))
     np.testing.assert_array_equal(outcomes[:, :, 0], 1.0)  # X or Z: observed or drawn, always 1
     np.testing.assert_array_equal(outcomes[:, :, 1], 0.0)
     draws = np.tile([6.0, 1.5, 0.5, 0.3, 0.5], (1, 50, 1))
@@ -624,7 +625,7 @@ def test_bad_options_and_models_raise_and_write_nothing(model, simulated, tmp_pa
         fit.fit_csv(trials, model="nowhere", out=out)
     with pytest.raises(ValueError, match="has no config.json"):
         fit.fit_csv(trials, model=tmp_path, out=out)
-    monkeypatch.setattr(fit, "shipped_model", lambda: tmp_path / "models" / "default")
+    monkeypatch.setattr(fitting, "shipped_model", lambda: tmp_path / "models" / "default")
     with pytest.raises(ValueError, match="no shipped model at .*models/default; pass model="):
         fit.fit_csv(trials, method="amortized", out=out)
     assert no_output(out)

@@ -16,7 +16,8 @@ import keras
 
 import rlddm
 import rlddm.inference as inf
-from rlddm.likelihood import _check_trials, _replay, loglik
+from rlddm.likelihood import loglik
+from rlddm.likelihood.trials import _check_trials, _replay
 from rlddm.model import get_model
 from rlddm.priors import DEFAULT_PRIORS, Prior
 

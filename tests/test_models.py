@@ -16,7 +16,8 @@ import pytest
 from scipy import stats
 
 import rlddm
-from rlddm import _sim, reference
+from rlddm import reference
+from rlddm.simulator import _sim
 from rlddm.model import MODELS, SLOTS, DriftMap, get_model
 
 FIELDS = ("rt", "choice", "reward", "outcome", "retries", "lapse", "options", "q")

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 import rlddm
-from rlddm import _sim
+from rlddm.simulator import _sim
 from rlddm._seeding import stream_generator, stream_key
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import rlddm
-from rlddm import _sim, simulate
+from rlddm import simulate
+from rlddm.simulator import _sim
 
 THETA = np.array([2.0, 1.0, 0.5, 0.3, 0.4])
 FIELDS = ("rt", "choice", "reward", "outcome", "retries", "lapse", "options", "q")
@@ -13,7 +14,7 @@ FIELDS = ("rt", "choice", "reward", "outcome", "retries", "lapse", "options", "q
 def test_compiled_extension_is_loaded():
     # No silent pure-Python fallback: the kernel must be the built extension module.
     assert _sim.__file__.endswith((".so", ".pyd"))
-    assert rlddm.simulation._sim is _sim
+    assert rlddm.simulator.simulation._sim is _sim
 
 
 def test_shapes_and_dtypes(outcomes):

@@ -63,7 +63,7 @@ def _print_metrics(metrics: dict) -> None:
 
 def _positive_drift_priors(priors=None):
     """``priors`` (the post's by default) with drift ~ N(0, 2) truncated to [0, inf)."""
-    from .priors import Prior, Priors
+    from .model.priors import Prior, Priors
 
     priors = Priors.default() if priors is None else priors
     if "drift" not in priors.names:
@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
     posterior = inference.AmortizedPosterior.load(args.run)
     if args.against:
-        from .comparison import compare_with_reference
+        from .amortized.validation import compare_with_reference
         result = compare_with_reference(posterior, args.against, args.run, seed=args.seed)
         print(json.dumps(result["summary"], indent=2))
         return
@@ -129,7 +129,7 @@ def _model_from_args(args: argparse.Namespace):
 
 def _design_from_args(args: argparse.Namespace):
     """The design named by ``--design`` (a registered name or a TOML file)."""
-    from .designs import get_design
+    from .task.designs import get_design
 
     try:
         return get_design(args.design)
@@ -152,7 +152,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_reference(args: argparse.Namespace) -> None:
     from ._progress import Progress, SamplerProgress
-    from .posterior import reference_run
+    from .mcmc.runs import reference_run
 
     spec = _model_from_args(args)
     design = _design_from_args(args)
@@ -185,7 +185,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     try:
         priors = None
         if args.prior:
-            from .exact_fit import parse_prior
+            from .fit.exact import parse_prior
 
             priors = spec.priors(**dict(parse_prior(text) for text in args.prior))
         trials, truths = simulate_participants(args.participants, args.trials, seed=args.seed,
@@ -208,7 +208,7 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> None:
     _set_backend(args.backend)
-    from .exact_fit import parse_prior
+    from .fit.exact import parse_prior
     from .fit import fit_csv
     from .model import parse_fixed
 
@@ -228,7 +228,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from .model_comparison import write_comparison
+    from .fit.model_comparison import write_comparison
 
     try:
         print(write_comparison(args.fits, args.out))
@@ -262,11 +262,11 @@ def _installed(distribution: str) -> str:
 
 
 def _shipped_networks() -> list[str]:
-    """Two lines per folder under ``rlddm/models`` with a ``config.json``."""
+    """Two lines per folder under ``rlddm/pretrained`` with a ``config.json``."""
     from .model import DEFAULT_MODEL, get_model
 
     lines = []
-    for folder in sorted(resources.files("rlddm").joinpath("models").iterdir(),
+    for folder in sorted(resources.files("rlddm").joinpath("pretrained").iterdir(),
                          key=lambda entry: entry.name):
         config_file = folder.joinpath("config.json")
         if not config_file.is_file():
@@ -286,7 +286,7 @@ def _shipped_networks() -> list[str]:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from . import _sim
+    from .simulator import _sim
     from .model import MODELS
 
     backend, source = _backend()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ..priors import Prior
+from .priors import Prior
 from .spec import (DEFAULT_Q0, SLOT_DEFAULTS, SLOTS, DriftMap, LearningRule, ModelSpec)
 
 __all__ = ["DEFAULT_MODEL", "DEFAULT_Q0", "DriftMap", "LearningRule", "MODELS", "ModelSpec",

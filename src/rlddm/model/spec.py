@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..parameters import PARAMETER_TABLE, Parameter, check_columns
-from ..priors import Prior, Priors
+from .parameters import PARAMETER_TABLE, Parameter, check_columns
+from .priors import Prior, Priors
 
 __all__ = ["DriftMap", "LearningRule", "ModelSpec", "SLOTS", "SLOT_DEFAULTS", "DEFAULT_Q0"]
 

@@ -10,9 +10,9 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import check_count
-from ._seeding import SeedLike
-from .model.spec import DEFAULT_Q0
+from .._checks import check_count
+from .._seeding import SeedLike
+from ..model.spec import DEFAULT_Q0
 
 
 @dataclass(frozen=True)
