@@ -349,7 +349,7 @@ def test_hddm_layout_with_conditions_fits_exactly(tmp_path):
     result = fit.fit_csv(csv, out=tmp_path / "out", layout="hddm", seed=1, **SHORT)
     assert result.method == "exact"
     pairs = pd.read_csv(tmp_path / "out" / "ppc.csv")["pair"].dropna().unique()
-    assert sorted(pairs) == ["0:upper-0:lower", "1:upper-1:lower", "2:upper-2:lower"]
+    assert sorted(pairs) == ["condition 0", "condition 1", "condition 2"]
 
 
 def test_fixed_parameter_has_no_posterior_and_its_value_is_used(selection, tmp_path):
@@ -739,3 +739,22 @@ def test_command_line_reports_bad_models(simulated, tmp_path):
     with pytest.raises(SystemExit, match=r"rlddm fit: model must be a registered model name"):
         main(["fit", str(csv), "--model", "nowhere", "--out", str(out), "--draws", "10"])
     assert no_output(out)
+
+
+def test_the_better_option_is_judged_over_all_participants_choices_of_its_label():
+    """Participant a chose B twice, rewarded both times (its own rate 1.0 against A's 0.8);
+    b chose B 10 times at 0.2: over both, A (0.8) is the better option for a as well."""
+    from rlddm.fit.ppc import _option_rates, _reward_pools
+
+    rows = [("a", "A", 1.0 if t % 5 else 0.0) for t in range(10)] + [("a", "B", 1.0)] * 2
+    rows += [("b", "B", 1.0 if t % 5 == 0 else 0.0) for t in range(10)] + [("b", "A", 1.0)] * 2
+    frame = pd.DataFrame(rows, columns=["participant", "chosen", "reward"])
+    frame["trial"] = frame.groupby("participant").cumcount() + 1
+    frame["rt"] = 0.5
+    frame["option0"], frame["option1"] = "A", "B"
+    frame["choice"] = (frame["chosen"] == "B").astype(int)
+    trials = read_trials(frame.drop(columns="chosen"))
+    _, by_label = _reward_pools(trials)
+    rates = _option_rates(trials.participant("a"), by_label)
+    assert dict(zip(trials.participant("a").option_labels, rates)) == pytest.approx(
+        {"A": 10 / 12, "B": 4 / 12})

@@ -246,8 +246,20 @@ def _pair_replicates(group: int, participant: ParticipantTrials, simulated: Any,
     hits, counted = _cell_sums(simulated.choice, better, cell, len(keys))
     observed_hits, observed_counted = _cell_sums(participant.choice[None], better, cell, len(keys))
 
+    conditions = participant.conditions
+
     def names(j: int) -> str:
-        return f"{labels[pairs[j][0]]}-{labels[pairs[j][1]]}"
+        low, high = pairs[j]
+        if conditions is not None and low % 2 == 0 and high == low + 1:
+            return f"condition {conditions[low // 2]}"  # read from a condition or split_by
+        return f"{labels[low]}-{labels[high]}"
+
+    def option_name(index: int) -> str:
+        label = str(labels[index])
+        if conditions is not None:  # "<condition>:upper" -> "upper" (within its condition)
+            prefix = f"{conditions[index // 2]}:"
+            return label[len(prefix):] if label.startswith(prefix) else label
+        return label
 
     def rt_key(choice: NDArray[np.int8]) -> NDArray[np.int64]:
         chosen = np.take_along_axis(np.broadcast_to(options, choice.shape + (2,)),
@@ -257,7 +269,7 @@ def _pair_replicates(group: int, participant: ParticipantTrials, simulated: Any,
     return _Replicates(group, participant.participant,
                        [(names(j), b * bin_size + 1) for j, b in keys], hits, counted,
                        observed_hits[0], observed_counted[0],
-                       [(names(j), str(labels[pairs[j][side]])) for j in range(len(pairs))
+                       [(names(j), option_name(pairs[j][side])) for j in range(len(pairs))
                         for side in (0, 1)],
                        simulated.rt, rt_key(simulated.choice), participant.rt,
                        rt_key(participant.choice[None])[0])
@@ -389,7 +401,7 @@ class PredictiveChecks:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(-0.02, 1.02)
             ax.set_title(title, fontsize=9)
-        axes[0].legend(fontsize=6, loc="lower right")
+        _legend(figure, axes)
         figure.supxlabel("trial relative to reversal (0 = first trial after it)" if reversal else
                          f"presentation of the pair (bins of {self.settings['bin_size']})")
         _save(figure, path, self.settings, len(groups))
@@ -410,7 +422,7 @@ class PredictiveChecks:
                 ax.plot(quantile, part["observed"], "o", color=color, mec="k", ms=3,
                         label=f"{label} observed")
             ax.set_title(title, fontsize=9)
-        axes[0].legend(fontsize=6, loc="upper left")
+        _legend(figure, axes)
         figure.supxlabel("quantile")
         _save(figure, path, self.settings, len(groups))
 
@@ -427,8 +439,8 @@ def _panels(n_groups: int, ylabel: str) -> tuple[Any, list[Any]]:
     from matplotlib.figure import Figure
 
     n = min(n_groups, MAX_PANELS + 1)
-    columns = min(n, 5)
-    rows = -(-n // columns)
+    columns = min(n + 1, 5)  # one slot more, for the legend (_legend)
+    rows = -(-(n + 1) // columns)
     width, height = 2.8 * columns, 2.3 * rows + 0.6
     figure = Figure(figsize=(width, height))
     FigureCanvasAgg(figure)
@@ -440,9 +452,22 @@ def _panels(n_groups: int, ylabel: str) -> tuple[Any, list[Any]]:
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.set_visible(False)
+    for above, ax in zip(flat[:n], flat[columns:]):
+        if not ax.get_visible() or ax is flat[n]:  # nothing visible below: label the x axis here
+            above.xaxis.set_tick_params(labelbottom=True)
     for row in axes:
         row[0].set_ylabel(ylabel)
     return figure, flat[:n]
+
+
+def _legend(figure: Any, axes: list[Any]) -> None:
+    """The pooled panel's legend, in the slot after the last panel (kept free by _panels),
+    so that it hides no curve."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    slot = figure.axes[len(axes)]
+    slot.set_visible(True)
+    slot.set_axis_off()
+    slot.legend(handles, labels, loc="center", fontsize=7, frameon=False)
 
 
 def _save(figure: Any, path: PathLike, settings: dict[str, Any], n_groups: int) -> None:
@@ -452,6 +477,14 @@ def _save(figure: Any, path: PathLike, settings: dict[str, Any], n_groups: int) 
                     f"{settings['method']} simulation, band = {100 * PPC_INTERVAL:g}%{note}",
                     fontsize=10)
     figure.savefig(path, dpi=90)
+
+
+def _option_rates(participant: ParticipantTrials,
+                  by_label: dict[Any, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Reward rate of each of a participant's options over all participants' choices of
+    its label (NaN for a label nobody chose): what decides a pair's better option."""
+    return np.array([float(by_label[label].mean()) if label in by_label and by_label[label].size
+                     else np.nan for label in participant.option_labels])
 
 
 def predictive_checks(result: FitResult, *, n_draws: int = PPC_DRAWS,
@@ -472,9 +505,13 @@ def predictive_checks(result: FitResult, *, n_draws: int = PPC_DRAWS,
     (unknown in real data) is drawn from that option's observed rewards when chosen,
     which is a Bernoulli draw at its empirical reward rate for 0/1 rewards (an option
     the participant never chose uses its label's rewards over all participants). The
-    better option of a pair is the one with the higher empirical reward rate, and the
-    check is its choice against the pair's presentation number (bins of
-    ``bin_size``), per pair.
+    better option of a pair is the one with the higher reward rate over every
+    participant's choices of that option label (one participant's own rate misleads where
+    it rarely chose the option: a few lucky rewards would make the worse option look
+    better); the check is its choice against the pair's presentation number (bins of
+    ``bin_size``), per pair. This assumes that a label names the same option for every
+    participant; pairs read from conditions (HDDMrl's ``split_by``) are named by their
+    condition.
 
     Parameters
     ----------
@@ -532,7 +569,7 @@ def predictive_checks(result: FitResult, *, n_draws: int = PPC_DRAWS,
         if reversal:
             groups.append(_reversal_replicates(k + 1, participant, simulated, design, offsets))
         else:
-            rates = np.array([pool.mean() if pool.size else np.nan for pool in pools])
+            rates = _option_rates(participant, by_label)
             groups.append(_pair_replicates(k + 1, participant, simulated, rates, bin_size))
     choice_columns, rt_columns = (("position",), ("choice",)) if reversal else \
         (("pair", "position"), ("pair", "option"))
@@ -553,6 +590,7 @@ def predictive_checks(result: FitResult, *, n_draws: int = PPC_DRAWS,
             "predicted data sets present each participant's observed options in order; the "
             "chosen option's outcome is the observed reward, the unchosen one's is drawn from "
             "that option's observed rewards (Bernoulli at the empirical rate for 0/1 rewards); "
-            "the better option of a pair has the higher empirical reward rate; observed missed "
+            "the better option of a pair has the higher reward rate over all participants' "
+            "choices of its label; observed missed "
             "responses are not counted; 'all' pools all participants")}
     return PredictiveChecks(pd.DataFrame(choice_rows), pd.DataFrame(quantile_rows), settings)

@@ -44,8 +44,6 @@ so stored references are reproduced to rounding.
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
