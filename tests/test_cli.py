@@ -287,3 +287,18 @@ def test_simulate_draws_from_a_given_prior_and_writes_hddm_columns(tmp_path, mon
         cli.main(["simulate", "--model", "dual_lr", "--prior", "kappa=beta(2, 2)",
                   "--out", "other.csv"])
     assert not (tmp_path / "other.csv").exists()
+
+
+@pytest.mark.slow
+def test_an_exact_fit_does_not_load_keras(env, tmp_path):
+    """TensorFlow's import alone takes seconds; the exact method needs no network."""
+    rlddm_cli("simulate", "--participants", 1, "--trials", 40, "--out", "data.csv", "--seed", 1,
+              env=env, cwd=tmp_path)
+    script = ("import sys; from rlddm.cli import main; "
+              "main(['fit', 'data.csv', '--method', 'exact', '--out', 'fit', '--draws', '100']); "
+              "print(sorted(m for m in ('tensorflow', 'keras', 'bayesflow', 'jax') "
+              "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -207,7 +207,8 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
-    _set_backend(args.backend)
+    if args.method != "exact":  # the exact method never loads Keras (seconds of start-up)
+        _set_backend(args.backend)
     from .fit.exact import parse_prior
     from .fit import fit_csv
     from .model import parse_fixed
