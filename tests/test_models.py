@@ -336,3 +336,14 @@ def test_n_options_defaults_to_the_largest_index_plus_one():
                             return_q=True, seed=0)
     assert result.q.shape == (1, 11, 5)
     assert math.isclose(result.q[0, 0].sum(), 2.5)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_a_model_pickles_with_its_fixed_values(name):
+    """Worker processes receive models by pickle; the read-only mappings alone would not."""
+    import pickle
+
+    model = get_model(name, fixed={"beta": 0.5}, free=("p_outlier",))
+    again = pickle.loads(pickle.dumps(model))
+    assert again == model and again.label() == model.label()
+    assert dict(again.fixed) == {"beta": 0.5} and again.names == model.names

@@ -115,6 +115,13 @@ class ModelSpec:
         object.__setattr__(self, "fixed", MappingProxyType(
             {n: self._checked_value(n, v) for n, v in dict(self.fixed).items()}))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the read-only mapping views do not pickle; rebuild from plain dicts (spawned
+        # worker processes, multiprocessing pools and joblib receive specs this way)
+        return (type(self), (self.name, self.parameter_names, dict(self.slot_map), self.learning,
+                             self.drift_map, dict(self.default_priors), dict(self.fixed),
+                             self.description))
+
     # -- parameter table ------------------------------------------------------------
 
     def _checked_value(self, name: str, value: Any) -> float:
