@@ -95,6 +95,7 @@ thinning; if that fails too the result has ``converged = False`` and
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -676,10 +677,10 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
     ------
     ValueError
         Naming the argument on invalid input; DataError naming a participant without
-        answered trials or with an RT beyond the deadline.
+        answered trials or one whose data no prior draw makes possible.
     """
     from ..data import DataError, TrialData  # lower layers: imported when used
-    from ..fit.exact import _check_deadline_reached, _model_key, _padded_chunk
+    from ..fit.exact import _model_key, _padded_chunk
 
     start_time = time.perf_counter()
     if not isinstance(trials, TrialData):
@@ -704,7 +705,10 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
         who = trials.participants[int(np.flatnonzero(answered == 0)[0])]
         raise DataError(f"participant {who!r} has no answered trials; a hierarchical fit "
                         "needs at least one per participant (drop the participant)")
-    _check_deadline_reached(trials, t_max)
+    # No check of rt against the deadline as fit_exact's: the likelihood's deadline is on
+    # the decision time rt - ter, so an rt beyond it is possible for a large ter (the
+    # simulator's data do have them); a participant whom no prior draw makes possible is
+    # named when the chains start.
     if groups is not None:
         group, levels = _group_index(groups, tuple(trials.participants), baseline)
     elif baseline is not None:
@@ -734,8 +738,16 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
         attempts += 1
         say(f"hierarchical fit of {k} participants: {n_chains} chains, {factor * n_warmup} "
             f"warm-up, {n_draws} draws thinned by {factor * thin}")
-        out = _run(loglik, priors, k, group, n_groups, m, s, n_chains, factor * n_warmup,
-                   n_draws, factor * thin, generators, population_rng, progress)
+        try:
+            out = _run(loglik, priors, k, group, n_groups, m, s, n_chains, factor * n_warmup,
+                       n_draws, factor * thin, generators, population_rng, progress)
+        except ValueError as error:
+            found = re.match(r"data set (\d+)", str(error))
+            if found is None:
+                raise
+            who = trials.participants[int(found[1])]
+            raise DataError(f"participant {who!r}: {str(error)[found.end():].lstrip(': ')}"
+                            ) from None
         draws = priors._vector.from_unbounded(out["z"])  # (C, N, K, P)
         r, bulk, tail, reasons = _diagnose(np.moveaxis(draws, 2, 0), names, rhat_max, min_ess)
         pop_names, pop = _population_quantities(priors, names, out, contrasts)
