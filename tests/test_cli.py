@@ -302,3 +302,19 @@ def test_an_exact_fit_does_not_load_keras(env, tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_fit_takes_the_sampler_lengths_and_the_predictive_draws(tmp_path, monkeypatch, capsys):
+    import arviz as az
+
+    monkeypatch.chdir(tmp_path)
+    cli.main(["simulate", "--participants", "1", "--trials", "40", "--out", "data.csv",
+              "--seed", "2"])
+    cli.main(["fit", "data.csv", "--method", "exact", "--out", "fit", "--chains", "2",
+              "--warmup", "200", "--thin", "1", "--draws", "150", "--ppc-draws", "7"])
+    posterior = az.from_netcdf("fit/posterior.nc").posterior
+    assert (posterior.sizes["chain"], posterior.sizes["draw"]) == (2, 150)
+    assert json.loads(open("fit/ppc.json").read())["settings"]["n_draws"] == 7
+    with pytest.raises(SystemExit, match="n_chains must be"):
+        cli.main(["fit", "data.csv", "--method", "exact", "--out", "other", "--chains", "1"])
+    assert not (tmp_path / "other").exists()

@@ -221,7 +221,11 @@ def cmd_fit(args: argparse.Namespace) -> None:
     result = fit_csv(args.data, model=args.model, out=args.out, n_draws=args.draws,
                      layout=args.layout, force=args.force, seed=args.seed, method=args.method,
                      fixed=fixed, free=tuple(args.free or ()), priors=priors,
-                     design=args.design, n_jobs=args.jobs, progress=sys.stderr.isatty())
+                     design=args.design, n_jobs=args.jobs, progress=sys.stderr.isatty(),
+                     **{name: value for name, value in (
+                         ("n_warmup", args.warmup), ("thin", args.thin),
+                         ("n_chains", args.chains), ("n_ppc", args.ppc_draws))
+                        if value is not None})
     for line in result.notes():
         print(line)
     print(result.summary().to_string(index=False))
@@ -415,6 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--out", required=True)
     fit.add_argument("--draws", type=_positive_int,
                      help="draws per participant (network: 2000; exact: 1000 per chain)")
+    fit.add_argument("--warmup", type=_positive_int,
+                     help="exact method: warm-up iterations per chain (default 2000)")
+    fit.add_argument("--thin", type=_positive_int,
+                     help="exact method: keep every N-th iteration (default 3)")
+    fit.add_argument("--chains", type=_positive_int, help="exact method: chains (default 4)")
+    fit.add_argument("--ppc-draws", type=_positive_int,
+                     help="posterior predictive data sets per participant (default 200)")
     fit.add_argument("--layout", choices=("rlddm", "hddm", "hssm"), default="rlddm")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--force", action="store_true", help="overwrite an existing output folder")
