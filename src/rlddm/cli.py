@@ -207,6 +207,10 @@ def cmd_simulate(args: argparse.Namespace) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
+    if args.hierarchical:
+        return _fit_hierarchical(args)
+    if args.group_by:
+        raise SystemExit("rlddm fit: --group-by needs --hierarchical")
     if args.method != "exact":  # the exact method never loads Keras (seconds of start-up)
         _set_backend(args.backend)
     from .fit.exact import parse_prior
@@ -230,6 +234,37 @@ def cmd_fit(args: argparse.Namespace) -> None:
         print(line)
     print(result.summary().to_string(index=False))
     print(f"results written to {args.out}")
+
+
+def _fit_hierarchical(args: argparse.Namespace) -> None:
+    """``rlddm fit --hierarchical``: the group-level exact fit (rlddm.fit.hierarchical)."""
+    from .fit.exact import parse_prior
+    from .fit.hierarchical import fit_hierarchical_csv
+    from .model import parse_fixed
+
+    if args.method == "amortized":
+        raise SystemExit("rlddm fit: --hierarchical has the exact method only so far; "
+                         "use --method exact (or auto)")
+    ignored = [flag for flag, value in (("--design", args.design), ("--jobs", args.jobs),
+                                        ("--ppc-draws", args.ppc_draws)) if value is not None]
+    if ignored:
+        raise SystemExit(f"rlddm fit: --hierarchical does not take {', '.join(ignored)}")
+    try:
+        fixed = parse_fixed(args.fix)
+        priors = dict(parse_prior(text) for text in args.prior or ())
+    except ValueError as err:
+        raise SystemExit(f"rlddm fit: {err}") from None
+    fitted = fit_hierarchical_csv(args.data, out=args.out, model=args.model, fixed=fixed,
+                                  free=tuple(args.free or ()), priors=priors,
+                                  group_by=args.group_by, layout=args.layout,
+                                  n_draws=args.draws, n_warmup=args.warmup, thin=args.thin,
+                                  n_chains=args.chains, force=args.force, seed=args.seed,
+                                  progress=sys.stderr.isatty())
+    for line in fitted.notes():
+        print(line)
+    print(fitted.group_summary().to_string(index=False))
+    print(f"results written to {args.out} (per participant in summary.csv, population in "
+          "group_summary.csv)")
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -415,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--prior", action="append", metavar="NAME=DIST(...)",
                      help="replace a default prior, e.g. --prior 'drift=normal(0, 5)'")
     fit.add_argument("--design", help="task design (name or TOML file) the data follow")
+    fit.add_argument("--hierarchical", action="store_true",
+                     help="group-level fit: participants drawn from a population (exact MCMC); "
+                          "writes group_summary.csv")
+    fit.add_argument("--group-by", metavar="COLUMN",
+                     help="with --hierarchical: a participant-level column (e.g. patient/"
+                          "control) by whose levels the population mean differs")
     fit.add_argument("--jobs", type=_positive_int, help="worker processes (exact method)")
     fit.add_argument("--out", required=True)
     fit.add_argument("--draws", type=_positive_int,

@@ -181,9 +181,10 @@ def participant_groups(frame: Any, column: str, *, participant: str = "participa
         if distinct.size == 0:
             raise ValueError(f"group column {column!r} is empty for participant {who!r}")
         if distinct.size > 1:
+            shown = sorted(map(str, distinct))
+            listed = ", ".join(shown[:5]) + (f", ... ({len(shown)} values)" if len(shown) > 5 else "")
             raise ValueError(f"group column {column!r} varies within participant {who!r} "
-                             f"(values {sorted(map(str, distinct))}); it must be one value per "
-                             "participant")
+                             f"(values {listed}); it must be one value per participant")
         levels[who] = distinct[0].item() if hasattr(distinct[0], "item") else distinct[0]
     return levels
 

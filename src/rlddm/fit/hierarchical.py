@@ -1,0 +1,202 @@
+"""``rlddm fit --hierarchical``: a group-level exact fit of a trial table, written as a folder.
+
+The sampler is :func:`rlddm.mcmc.hierarchical.sample_hierarchical` (its docstring has
+the population model, the hyperpriors and the convergence rules). This module reads the
+data and the participant-level group column, runs it, and writes the output folder all
+at once (:func:`rlddm._output.staged_folder`):
+
+``posterior.nc``
+    ArviZ InferenceData: each parameter per participant, and the population quantities
+    (``mu_<name>``, ``<name>_median``, ``<name>_sd``, with groups ``delta_<name>`` and
+    ``<name>_difference``).
+``summary.csv``
+    Per participant and parameter, under the hierarchy: the columns of a per-participant
+    fit's ``summary.csv``.
+``group_summary.csv``
+    One row per population quantity: ``<name>`` (population median, natural scale),
+    ``<name>_sd`` (population SD, unbounded scale), ``<name>[LEVEL-BASELINE]``.
+``hierarchical.json``
+    Model, fixed values, priors, hyperpriors, groups, sampler settings, convergence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._output import _sigterm_interrupts as sigterm_interrupts
+from .._output import check_out, staged_folder
+from .._seeding import SeedLike
+from ..data import TrialData, read_trials
+from ..data.reading import _load_csv, _resolve_layout
+from ..mcmc.hierarchical import HierarchicalResult, participant_groups, sample_hierarchical
+from ..model import ModelSpec, get_model
+from ..model.priors import Prior
+
+PathLike = str | os.PathLike
+HDI_COLUMNS = ("hdi_3%", "hdi_97%")
+
+
+@dataclass(frozen=True)
+class HierarchicalFit:
+    """A hierarchical fit of a trial table: the trials, the model and the sampler's result."""
+
+    trials: TrialData
+    spec: ModelSpec
+    result: HierarchicalResult
+    group_by: str | None
+
+    def notes(self) -> list[str]:
+        """Lines to print: the method and, if any, what did not converge."""
+        groups = "" if self.group_by is None else \
+            f", population mean by {self.group_by!r} ({', '.join(map(str, self.result.levels))}; " \
+            f"baseline {self.result.levels[0]!r})"
+        lines = [f"method: hierarchical exact MCMC ({len(self.trials)} participants{groups})"]
+        if not self.result.converged:
+            listed = ", ".join(self.result.unconverged[:10])
+            more = ", ..." if len(self.result.unconverged) > 10 else ""
+            lines.append(f"the fit did not converge after {self.result.attempts} attempt(s) and "
+                         f"is marked converged = 0 in posterior.nc and hierarchical.json: "
+                         f"{listed}{more}")
+        return lines
+
+    def summary(self) -> pd.DataFrame:
+        """Per participant and parameter: mean, sd, 94% HDI, R-hat, ESS, converged, counts."""
+        import arviz as az
+
+        result = self.result
+        rows = []
+        for k, participant in enumerate(result.participants):
+            ok = bool(np.all(result.rhat[k] <= result.settings.get("rhat_max", 1.01))
+                      and np.all(result.ess_bulk[k] >= result.settings.get("min_ess", 400))
+                      and np.all(result.ess_tail[k] >= result.settings.get("min_ess", 400)))
+            for j, name in enumerate(result.names):
+                values = result.draws[:, :, k, j].ravel()
+                low, high = az.hdi(values, hdi_prob=0.94)
+                rows.append({"participant": participant, "parameter": name,
+                             "mean": values.mean(), "sd": values.std(ddof=1),
+                             HDI_COLUMNS[0]: low, HDI_COLUMNS[1]: high,
+                             "r_hat": result.rhat[k, j], "ess_bulk": result.ess_bulk[k, j],
+                             "ess_tail": result.ess_tail[k, j], "converged": ok,
+                             "n_trials": int(self.trials.n_trials[k]),
+                             "n_missed": int(self.trials.n_missed[k])})
+        return pd.DataFrame(rows)
+
+    def group_summary(self) -> pd.DataFrame:
+        """``group_summary.csv``: :meth:`HierarchicalResult.group_summary`."""
+        return self.result.group_summary()
+
+    def record(self) -> dict[str, Any]:
+        """``hierarchical.json``."""
+        result = self.result
+        return {"model": self.spec.to_dict(), "label": self.spec.label(),
+                "priors": result.priors.to_dict(), "parameters": list(result.names),
+                "hyperprior": {"m": result.hyperprior["m"].tolist(),
+                               "s": result.hyperprior["s"].tolist()},
+                "group_by": self.group_by,
+                "levels": None if result.levels is None else [str(v) for v in result.levels],
+                "converged": result.converged, "unconverged": list(result.unconverged),
+                "reason": result.reason, "attempts": result.attempts,
+                "settings": {k: v for k, v in result.settings.items()
+                             if isinstance(v, (int, float, str, bool, type(None)))}}
+
+
+def _groups(data: PathLike | pd.DataFrame, trials: TrialData, group_by: str, layout: str,
+            columns: Mapping[str, str | None] | None) -> list[Any]:
+    """Each participant's level of ``group_by``, in the order of ``trials``."""
+    participant = _resolve_layout(layout, columns)[1]["participant"]
+    frame = data if isinstance(data, pd.DataFrame) else \
+        _load_csv(Path(data), [c for c in (participant, group_by) if c])
+    levels = {str(who).strip(): level for who, level in
+              participant_groups(frame, group_by, participant=participant).items()}
+    return [levels[str(p).strip()] for p in trials.participants]
+
+
+def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
+                         model: str | ModelSpec | None = None,
+                         fixed: Mapping[str, float] | None = None, free: Sequence[str] = (),
+                         priors: Mapping[str, Prior] | None = None,
+                         group_by: str | None = None, layout: str = "rlddm",
+                         columns: Mapping[str, str | None] | None = None,
+                         n_draws: int | None = None, n_warmup: int | None = None,
+                         thin: int | None = None, n_chains: int | None = None,
+                         force: bool = False, seed: SeedLike = 0,
+                         progress: bool = False) -> HierarchicalFit:
+    """Fit a trial table hierarchically (exact likelihood) and write the output folder.
+
+    Parameters
+    ----------
+    data : str, path or DataFrame
+        Trials, as ``rlddm fit`` reads them (:func:`rlddm.data.read_trials`).
+    out : str or path
+        Output folder (module docstring); written all at once, never partly.
+    model : str or ModelSpec, optional
+        A registered model (default ``"rlddm"``); a trained run folder is refused: the
+        hierarchy is fitted by MCMC only.
+    fixed, free, priors
+        As for ``rlddm fit``: fixed parameters leave the hierarchy; ``priors`` replace
+        default priors and so set the hyperpriors.
+    group_by : str, optional
+        A participant-level column (one value per participant): the population mean then
+        differs by its levels, baseline the first in sorted order.
+    layout, columns
+        Column names and coding of ``data``.
+    n_draws, n_warmup, thin, n_chains : int, optional
+        Sampler settings (the sampler's defaults if None).
+    force : bool
+        Replace an existing non-empty ``out``.
+    seed : None, int, SeedSequence, BitGenerator or Generator
+    progress : bool
+        Print the sampler's milestones on stderr.
+
+    Returns
+    -------
+    HierarchicalFit
+
+    Raises
+    ------
+    DataError
+        On bad trials (naming participant, line or column).
+    ValueError
+        On a model folder, an unknown model, bad options or a bad group column.
+    FileExistsError
+        If ``out`` exists, is not empty and ``force`` is false.
+    """
+    if model is not None and not isinstance(model, ModelSpec) and Path(str(model)).is_dir():
+        raise ValueError(f"model {str(model)!r} is a trained run folder; the hierarchical fit "
+                         "uses the exact likelihood and takes a registered model name")
+    for name, value in (("force", force), ("progress", progress)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+    if group_by is not None and (not isinstance(group_by, str) or not group_by.strip()):
+        raise ValueError(f"group_by must be a column name, got {group_by!r}")
+    inputs = [Path(data)] if isinstance(data, (str, os.PathLike)) else []
+    check_out(out, force, inputs, flag="--force")
+    spec = get_model("rlddm" if model is None else model, fixed=fixed, free=free)
+    chosen_priors = spec.priors(**dict(priors or {}))
+    trials = read_trials(data, columns=columns, layout=layout)
+    groups = None if group_by is None else _groups(data, trials, group_by, layout, columns)
+    settings = {name: value for name, value in (("n_draws", n_draws), ("n_warmup", n_warmup),
+                                                ("thin", thin), ("n_chains", n_chains))
+                if value is not None}
+    say = (lambda message: print(f"rlddm fit (hierarchical): {message}", file=sys.stderr)) \
+        if progress else None
+    with sigterm_interrupts():
+        result = sample_hierarchical(trials, spec, groups=groups, priors=chosen_priors,
+                                     seed=seed, progress=say, **settings)
+        fitted = HierarchicalFit(trials, spec, result, group_by)
+        with staged_folder(out, force=force, inputs=inputs, flag="--force") as folder:
+            fitted.result.to_inference_data().to_netcdf(str(folder / "posterior.nc"))
+            fitted.summary().to_csv(folder / "summary.csv", index=False)
+            fitted.group_summary().to_csv(folder / "group_summary.csv", index=False)
+            (folder / "hierarchical.json").write_text(json.dumps(fitted.record(), indent=2)
+                                                      + "\n")
+    return fitted
