@@ -23,7 +23,8 @@ from ..model.parameters import Parameter, check_columns
 from ..simulator import _sim
 from ..simulator.simulation import check_options
 from .wiener import (_T_MAX_RTOL, _as_array, _extremes_ok, _float_array, _log_density_lower,
-                     _log_response_finite, _raise_at, _to_lower, log_prob_response,
+                     _log_response, _log_response_finite, _raise_at, _to_lower,
+                     _wiener_log_density, log_prob_response,
                      wfpt_conditional_cdf, wfpt_logcdf)
 
 __all__ = ["loglik", "loglik_trials", "loglik_batch", "rt_pit"]
@@ -174,9 +175,12 @@ def _replay(spec: ModelSpec, theta: NDArray[np.float64],
     return slots, ok.reshape(n_sets, n_rows), drifts
 
 
-def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
-                  t_max: float) -> NDArray:
+def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
+                        t_max: float) -> NDArray:
     """Log density of decision time ``t`` at boundary ``choice`` given a decision by t_max.
+
+    The readable NumPy reference of `_log_decision` (which computes the density and its
+    normaliser in the compiled kernel); the tests compare the two.
 
     ``log f(t | choice; v, a, w) - log P(T < t_max)`` elementwise on 1-d arrays; ``-inf``
     where ``t <= 0``, ``t > t_max`` (widened by `_T_MAX_RTOL`), or the standardised time
@@ -191,11 +195,28 @@ def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArra
           & np.isfinite(u) & (u_max > 0) & np.isfinite(u_max))
     if not ok.all():
         out = np.full(t.shape, -np.inf)
-        out[ok] = _log_decision(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
+        out[ok] = _log_decision_numpy(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
         return out
     with _extremes_ok():
         return (_log_density_lower(u, *_to_lower(choice, s, w)) - 2.0 * np.log(a)
                 - _log_response_finite(u_max, s, w, 1.0 - w))
+
+
+def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
+                  t_max: float) -> NDArray:
+    """`_log_decision_numpy` with the density and its normaliser compiled (the same masks)."""
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        u = t / a**2
+        u_max = t_max / a**2
+        s = v * a
+    ok = ((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL)) & np.isfinite(s) & (u > 0)
+          & np.isfinite(u) & (u_max > 0) & np.isfinite(u_max))
+    if not ok.all():
+        out = np.full(t.shape, -np.inf)
+        out[ok] = _log_decision(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
+        return out
+    with _extremes_ok():
+        return _wiener_log_density(t, choice, v, a, w) - _log_response(u_max, s, w)
 
 
 def _with_lapses(log_decision: NDArray, rt: NDArray, p: NDArray, t_max: float) -> NDArray:

@@ -71,3 +71,17 @@ def replay_sums(
     learning_rates: NDArray[np.float64],
     out: NDArray[np.float64],
 ) -> None: ...
+def wiener_log_density(
+    t: NDArray[np.float64],
+    choice: NDArray[np.int8],
+    v: NDArray[np.float64],
+    a: NDArray[np.float64],
+    w: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> int: ...
+def wiener_log_response(
+    u: NDArray[np.float64],
+    s: NDArray[np.float64],
+    w: NDArray[np.float64],
+    out: NDArray[np.float64],
+) -> int: ...

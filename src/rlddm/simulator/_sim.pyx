@@ -462,3 +462,61 @@ def replay_sums(const int8_t[:, ::1] choice, const double[:, ::1] reward,
                               0.5)
     finally:
         free(q_values)
+
+
+# ----------------------------------------------------------------------------------
+# Exact likelihood: Wiener first-passage log density of answered trials
+# ----------------------------------------------------------------------------------
+
+cdef extern from "_wiener_density.h":
+    void rlddm_wd_init(double log_eps, double log_2pi, double pi2_half) noexcept nogil
+    double rlddm_wiener_log_density(double t, int choice, double v, double a, double w,
+                                    int *failed) noexcept nogil
+    double rlddm_wiener_log_response_large(double u, double s, double w) noexcept nogil
+
+from numpy import log as _np_log, pi as _np_pi
+
+# The constants of rlddm.likelihood (_LOG_EPS, _LOG_2PI, _PI2_HALF), formed as it forms them.
+rlddm_wd_init(_np_log(1e-14), _np_log(2.0 * _np_pi), 0.5 * _np_pi**2)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def wiener_log_density(const double[::1] t, const int8_t[::1] choice, const double[::1] v,
+                       const double[::1] a, const double[::1] w, double[::1] out):
+    """``out[i] = log f(t[i], choice[i] | v[i], a[i], w[i])``, the Wiener first-passage density.
+
+    choice 0 = upper boundary a, 1 = lower boundary 0; t is the decision time. The
+    series of ``rlddm.likelihood._log_density_lower`` (less ``2 log a``), ported term
+    by term, each element truncated by the same remainder bounds on its own; ``-inf``
+    where t <= 0 or where ``t / a**2`` or ``v * a`` leave the float range. Inputs are
+    trusted (0 < w < 1, a > 0, equal lengths). Returns the number of elements whose
+    image series did not converge in _MAX_TERMS terms (NaN there; never seen).
+    """
+    cdef Py_ssize_t i, n = t.shape[0]
+    cdef int failed = 0, n_failed = 0
+    with nogil:
+        for i in range(n):
+            failed = 0
+            out[i] = rlddm_wiener_log_density(t[i], choice[i], v[i], a[i], w[i], &failed)
+            n_failed += failed
+    return n_failed
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def wiener_log_response(const double[::1] u, const double[::1] s, const double[::1] w,
+                        double[::1] out):
+    """``out[i] = log P(T < u[i])`` (either boundary, standardised time, scaled drift s).
+
+    ``rlddm.likelihood._log_response_finite(u, s, w, 1 - w)`` where ``u >= 1/2``, ``|s| <=
+    1e150`` and ``min(w, 1 - w) >= 1e-10`` (the large-time survival series); NaN elsewhere,
+    for the caller to fill. Returns the number of NaN elements.
+    """
+    cdef Py_ssize_t i, n = u.shape[0], n_left = 0
+    with nogil:
+        for i in range(n):
+            out[i] = rlddm_wiener_log_response_large(u[i], s[i], w[i])
+            if isnan(out[i]):
+                n_left += 1
+    return n_left
