@@ -21,9 +21,10 @@ at once (:func:`rlddm._output.staged_folder`):
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ import pandas as pd
 
 from .._output import _sigterm_interrupts as sigterm_interrupts
 from .._output import check_out, staged_folder
+from .._progress import Progress, SamplerProgress
 from .._seeding import SeedLike
 from ..data import TrialData, read_trials
 from ..data.reading import _load_csv, _resolve_layout
@@ -187,9 +189,16 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     settings = {name: value for name, value in (("n_draws", n_draws), ("n_warmup", n_warmup),
                                                 ("thin", thin), ("n_chains", n_chains))
                 if value is not None}
-    say = (lambda message: print(f"rlddm fit (hierarchical): {message}", file=sys.stderr)) \
-        if progress else None
-    with sigterm_interrupts():
+    with sigterm_interrupts(), contextlib.ExitStack() as stack:
+        say = None
+        if progress:  # one updating line: warm-up then sampling, restarted by a rerun
+            defaults = {name: q.default for name, q in
+                        inspect.signature(sample_hierarchical).parameters.items()}
+            lengths = defaults | settings
+            line = stack.enter_context(Progress(1, label="rlddm fit (hierarchical)",
+                                                unit="iterations"))
+            say = SamplerProgress(line, lengths["n_warmup"], lengths["n_draws"] * lengths["thin"],
+                                  label="rlddm fit (hierarchical)")
         result = sample_hierarchical(trials, spec, groups=groups, priors=chosen_priors,
                                      seed=seed, progress=say, **settings)
         fitted = HierarchicalFit(trials, spec, result, group_by)
