@@ -255,8 +255,10 @@ def test_ctrl_c_ends_a_fit_with_code_130_and_no_output(env, tmp_path):
     """SIGINT, as Ctrl-C sends it, while the exact fit samples: one line, exit code 130."""
     rlddm_cli("simulate", "--participants", 6, "--trials", 240, "--design", "selection",
               "--out", "data.csv", "--seed", 2, env=env, cwd=tmp_path)
+    # a warm-up of 20,000 iterations: sampling outlasts the wait on any machine (the default
+    # lengths finished these data within the wait once the likelihood was compiled)
     process = subprocess.Popen([sys.executable, "-m", "rlddm", "fit", "data.csv", "--method",
-                                "exact", "--out", "fit"], env=env, cwd=tmp_path,
+                                "exact", "--warmup", "20000", "--out", "fit"], env=env, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6.0)  # imports, reading, and the first seconds of sampling
     assert process.poll() is None, process.communicate()
