@@ -175,17 +175,14 @@ def _replay(spec: ModelSpec, theta: NDArray[np.float64],
     return slots, ok.reshape(n_sets, n_rows), drifts
 
 
-def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
-                        t_max: float) -> NDArray:
-    """Log density of decision time ``t`` at boundary ``choice`` given a decision by t_max.
+def _in_domain(series, t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
+               t_max: float) -> NDArray:
+    """``series(...)`` where the decision time is in the density's domain, ``-inf`` elsewhere.
 
-    The readable NumPy reference of `_log_decision` (which computes the density and its
-    normaliser in the compiled kernel); the tests compare the two.
-
-    ``log f(t | choice; v, a, w) - log P(T < t_max)`` elementwise on 1-d arrays; ``-inf``
-    where ``t <= 0``, ``t > t_max`` (widened by `_T_MAX_RTOL`), or the standardised time
-    or scaled drift leave the float range (alpha or drift near it), where the density
-    is 0 in the limit as well.
+    ``-inf`` where ``t <= 0``, ``t > t_max`` (widened by `_T_MAX_RTOL`), or the
+    standardised time or scaled drift leave the float range (alpha or drift near it),
+    where the density is 0 in the limit as well. ``series(t, choice, v, a, w, u, u_max,
+    s)`` gets the valid elements with ``u = t / a**2``, ``u_max = t_max / a**2``, ``s = v a``.
     """
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         u = t / a**2
@@ -193,30 +190,38 @@ def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: 
         s = v * a
     ok = ((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL)) & np.isfinite(s) & (u > 0)
           & np.isfinite(u) & (u_max > 0) & np.isfinite(u_max))
-    if not ok.all():
-        out = np.full(t.shape, -np.inf)
-        out[ok] = _log_decision_numpy(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
-        return out
     with _extremes_ok():
+        if ok.all():
+            return series(t, choice, v, a, w, u, u_max, s)
+        out = np.full(t.shape, -np.inf)
+        out[ok] = series(*(x[ok] for x in (t, choice, v, a, w, u, u_max, s)))
+        return out
+
+
+def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
+                        t_max: float) -> NDArray:
+    """Log density of decision time ``t`` at boundary ``choice`` given a decision by t_max.
+
+    The readable NumPy reference of `_log_decision` (which computes the density and its
+    normaliser in the compiled kernel); the tests compare the two.
+
+    ``log f(t | choice; v, a, w) - log P(T < t_max)`` elementwise on 1-d arrays, ``-inf``
+    outside the domain (`_in_domain`).
+    """
+    def series(t, choice, v, a, w, u, u_max, s):
         return (_log_density_lower(u, *_to_lower(choice, s, w)) - 2.0 * np.log(a)
                 - _log_response_finite(u_max, s, w, 1.0 - w))
+
+    return _in_domain(series, t, choice, v, a, w, t_max)
 
 
 def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
                   t_max: float) -> NDArray:
-    """`_log_decision_numpy` with the density and its normaliser compiled (the same masks)."""
-    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        u = t / a**2
-        u_max = t_max / a**2
-        s = v * a
-    ok = ((t > 0) & (t <= t_max * (1.0 + _T_MAX_RTOL)) & np.isfinite(s) & (u > 0)
-          & np.isfinite(u) & (u_max > 0) & np.isfinite(u_max))
-    if not ok.all():
-        out = np.full(t.shape, -np.inf)
-        out[ok] = _log_decision(t[ok], choice[ok], v[ok], a[ok], w[ok], t_max)
-        return out
-    with _extremes_ok():
+    """`_log_decision_numpy` with the density and its normaliser compiled (the same domain)."""
+    def series(t, choice, v, a, w, u, u_max, s):
         return _wiener_log_density(t, choice, v, a, w) - _log_response(u_max, s, w)
+
+    return _in_domain(series, t, choice, v, a, w, t_max)
 
 
 def _with_lapses(log_decision: NDArray, rt: NDArray, p: NDArray, t_max: float) -> NDArray:
