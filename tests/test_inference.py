@@ -440,7 +440,9 @@ def test_cli_trains_and_validates_outside_the_designs_length(tmp_path, capsys):
     assert config["features"] == "q_stats"
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert (metrics["n"], metrics["n_trials"]) == (20, 30)
-    assert "kappa by |drift|" in capsys.readouterr().out
+    assert "kappa by 0 <= |drift| < 1" in capsys.readouterr().out
+    assert metrics["metrics"] == "rlddm.mcmc.recovery_metrics"
+    assert set(metrics["parameters"]["kappa"]) >= {"r", "nrmse", "contraction", "calibration_error"}
 
 
 def test_statistics_and_ter_maps_refuse_bad_input():

@@ -253,6 +253,25 @@ def test_sampler_rejects_bad_options(small_data):
 # ----------------------------------------------------------------------------------
 
 
+def test_recovery_metrics_calibration_error_tells_calibrated_from_shifted_draws():
+    """Draws N(m, 1) with truth m + N(0, 1) are calibrated; shifted by 1 SD they are not.
+
+    With 400 data sets the coverage of each central interval has SD <= 0.025, so the
+    calibrated median error stays below 0.05 (it is about 0.015); a 1-SD shift moves
+    the 50% interval's coverage to about 0.32, and its expected median error over the 20
+    levels is 0.145 (Phi(w - 1) - Phi(-w - 1) against a): above 0.10 by two coverage SDs.
+    """
+    rng = np.random.default_rng(11)
+    truth = DEFAULT_PRIORS.sample(400, seed=12)
+    centre = truth + rng.standard_normal(truth.shape) * DEFAULT_PRIORS.std
+    draws = centre[:, None, :] + rng.standard_normal((400, 400, 5)) * DEFAULT_PRIORS.std
+    calibrated = recovery_metrics(truth, draws)["parameters"]
+    shifted = recovery_metrics(truth, draws + DEFAULT_PRIORS.std)["parameters"]
+    for name in calibrated:
+        assert calibrated[name]["calibration_error"] < 0.05, name
+        assert shifted[name]["calibration_error"] > 0.10, name
+
+
 def test_recovery_metrics_on_known_draws():
     rng = np.random.default_rng(8)
     truth = DEFAULT_PRIORS.sample(50, seed=9)

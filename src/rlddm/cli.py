@@ -54,11 +54,15 @@ def _print_metrics(metrics: dict) -> None:
     for name, values in metrics["parameters"].items():
         print(f"{name:<10} {values['r']:>6.3f} {values['nrmse']:>6.3f} "
               f"{values['contraction']:>11.3f} {values['calibration_error']:>12.3f}")
-    if "kappa_by_abs_drift" in metrics:
-        parts = [f"|drift| {label}: r = {v['r']:.3f} (n = {v['n']})" if v["r"] is not None
-                 else f"|drift| {label}: n = {v['n']}"
-                 for label, v in metrics["kappa_by_abs_drift"].items()]
-        print("kappa by " + "; ".join(parts))
+    # kappa_by_abs_drift: metrics.json written before validate used recovery_metrics
+    for key in [k for k in metrics if k.endswith("_r_by_drift")] + ["kappa_by_abs_drift"]:
+        if key not in metrics:
+            continue
+        labels = [label if "|drift|" in label else f"|drift| {label}" for label in metrics[key]]
+        parts = [f"{label}: r = {v['r']:.3f} (n = {v['n']})" if v["r"] is not None
+                 else f"{label}: n = {v['n']}" for label, v in zip(labels, metrics[key].values())]
+        rate = key.removesuffix("_r_by_drift").removesuffix("_by_abs_drift")
+        print(f"{rate} by " + "; ".join(parts))
 
 
 def _positive_drift_priors(priors=None):

@@ -26,6 +26,9 @@ __all__ = ["recovery_metrics", "reference_run"]
 
 INTERVAL_LEVELS = (0.5, 0.8, 0.95)
 DRIFT_BINS = ((0.0, 1.0), (1.0, 2.0), (2.0, np.inf))
+# calibration error: central intervals at 20 levels from 0.005 to 0.995 (BayesFlow's
+# ``calibration_error`` defaults, so its numbers and ours agree)
+CALIBRATION_LEVELS = np.linspace(0.005, 0.995, 20)
 
 
 # ----------------------------------------------------------------------------------
@@ -75,8 +78,10 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
         truth over data sets), ``nrmse`` (root mean squared error of the posterior mean
         divided by the prior SD), ``contraction`` (mean over data sets of
         ``1 - posterior variance / prior variance``), ``posterior_sd`` (mean posterior
-        SD) and ``coverage`` (share of data sets whose truth lies in the central 50, 80
-        and 95 % credible interval). ``<rate>_r_by_drift`` for every learning rate of
+        SD), ``coverage`` (share of data sets whose truth lies in the central 50, 80
+        and 95 % credible interval) and ``calibration_error`` (median over 20 levels
+        ``a`` from 0.005 to 0.995 of ``|coverage of the central a interval - a|``: the
+        definition of BayesFlow's ``calibration_error``). ``<rate>_r_by_drift`` for every learning rate of
         the model (``kappa_r_by_drift`` for ``rlddm``, ``kappa_pos_r_by_drift`` and
         ``kappa_neg_r_by_drift`` for ``dual_lr``), only when drift is free: ``r`` and
         ``n`` of that rate for data sets with true ``|drift|`` in [0, 1), [1, 2) and
@@ -103,6 +108,10 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
     for level in INTERVAL_LEVELS:
         low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=1)
         coverage[level] = ((truth >= low) & (truth <= high)).mean(axis=0)
+    low, high = np.quantile(draws, [(1 - CALIBRATION_LEVELS) / 2, (1 + CALIBRATION_LEVELS) / 2],
+                            axis=1)  # (2, levels, D, P)
+    inside = ((truth >= low) & (truth <= high)).mean(axis=1)  # (levels, P)
+    calibration_error = np.median(np.abs(inside - CALIBRATION_LEVELS[:, None]), axis=0)
     parameters = {}
     for j, name in enumerate(spec.names):
         parameters[name] = {
@@ -111,6 +120,7 @@ def recovery_metrics(truth: ArrayLike, draws: ArrayLike, priors: Priors | None =
             "contraction": float(np.mean(1.0 - var[:, j] / prior_sd[j] ** 2)),
             "posterior_sd": float(np.mean(np.sqrt(var[:, j]))),
             "coverage": {f"{round(100 * level)}": float(coverage[level][j]) for level in INTERVAL_LEVELS},
+            "calibration_error": float(calibration_error[j]),
         }
     metrics: dict[str, Any] = {"n_datasets": int(truth.shape[0]), "parameters": parameters}
     for key in _breakdown_keys(spec):
