@@ -9,6 +9,29 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+def check_flag(value: Any, name: str) -> bool:
+    """``value`` if it is True or False; a ValueError naming ``name`` otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def participant_coords(participants: Any) -> NDArray:
+    """Participant ids as NetCDF coordinates: integers stay integers, any other id is text.
+
+    Raises
+    ------
+    ValueError
+        If two ids become the same text (NetCDF has no object coordinates).
+    """
+    if all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in participants):
+        return np.array(participants, dtype=np.int64)
+    text = np.array([str(p) for p in participants])
+    if np.unique(text).size != text.size:
+        raise ValueError(f"participant ids must stay distinct as text, got {list(participants)!r}")
+    return text
+
+
 def check_count(value: Any, name: str, minimum: int) -> int:
     """Return ``value`` as an int if it is an integer (not a bool) >= ``minimum``.
 

@@ -308,3 +308,11 @@ def _check_trial_range(trial_range: Any) -> tuple[int, int]:
     if low > high:
         raise ValueError(f"trial_range must have min <= max, got {trial_range!r}")
     return int(low), int(high)
+
+
+def require_trial_data(trials: Any) -> TrialData:
+    """``trials`` if it is a :class:`TrialData`; a ValueError saying how to make one otherwise."""
+    if not isinstance(trials, TrialData):
+        raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), "
+                         f"got {type(trials).__name__}")
+    return trials

@@ -45,9 +45,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import check_count, check_deadline, check_finite
+from .._checks import check_count, check_deadline, check_finite, check_flag
 from .._seeding import SeedLike, stream_key
 from ..data import DataError, ParticipantTrials, TrialData
+from ..data.trials import require_trial_data
 from ..likelihood import loglik_trials
 from ..model import DEFAULT_Q0, MODELS, ModelSpec, get_model
 from ..model.parameters import PARAMETER_TABLE
@@ -447,11 +448,8 @@ def fit_exact(trials: TrialData, model: str | ModelSpec = "rlddm", *,
     ValueError
         On invalid trials, model, priors or settings.
     """
-    if not isinstance(trials, TrialData):
-        raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), "
-                         f"got {type(trials).__name__}")
-    if not isinstance(retry, bool):
-        raise ValueError(f"retry must be True or False, got {retry!r}")
+    require_trial_data(trials)
+    retry = check_flag(retry, "retry")
     spec = get_model(model)
     priors = spec.priors() if priors is None else spec.check_priors(priors)
     t_max = check_deadline(dt, max_steps)

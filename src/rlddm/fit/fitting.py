@@ -70,13 +70,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .. import __version__
-from .._checks import check_count
+from .._checks import check_count, check_flag, participant_coords
 from .._output import _sigterm_interrupts as sigterm_interrupts
 from .._output import check_out, staged_folder
 from .._progress import Progress
 from .._seeding import SeedLike
 from ..data import DataError, PathLike, TrialData, read_trials
-from ..data.trials import _condition_labels
+from ..data.trials import _condition_labels, require_trial_data
 from ..task.designs import Design, TaskDesign, get_design
 from .exact import SAMPLER_DEFAULTS, fit_exact
 from ..likelihood import loglik_trials
@@ -362,7 +362,7 @@ class FitResult:
     def to_inference_data(self) -> az.InferenceData:
         """The draws, log-likelihood and trials as ArviZ ``InferenceData`` (module docstring)."""
         trials = self.trials
-        ids = _participant_coords(trials.participants)
+        ids = participant_coords(trials.participants)
         coords = {"participant": ids, "trial": np.arange(1, int(trials.n_trials.max()) + 1)}
         padded = self._padded()
         trial_dims = ["participant", "trial"]
@@ -441,16 +441,6 @@ class FitResult:
         })
 
 
-def _participant_coords(participants: Sequence[Any]) -> NDArray:
-    """Integer ids stay integers; any other ids are written as text (NetCDF has no objects)."""
-    if all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in participants):
-        return np.array(participants, dtype=np.int64)
-    text = np.array([str(p) for p in participants])
-    if np.unique(text).size != text.size:
-        raise ValueError(f"participant ids must stay distinct as text, got {list(participants)!r}")
-    return text
-
-
 def _pointwise(draws: NDArray[np.float64], trials: TrialData, spec: ModelSpec, q0: float,
                dt: float, max_steps: int) -> tuple[NDArray[np.float64], ...]:
     """Per-trial log-likelihood (S, E_k) of each participant's answered trials at its draws."""
@@ -502,9 +492,7 @@ def fit_participants(trials: TrialData, posterior: Any, *, n_draws: int = AMORTI
     """
     from ..amortized.training import AmortizedPosterior  # Keras: only for this method
 
-    if not isinstance(trials, TrialData):
-        raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), "
-                         f"got {type(trials).__name__}")
+    require_trial_data(trials)
     if not isinstance(posterior, AmortizedPosterior):
         raise ValueError(f"posterior must be an AmortizedPosterior, got {type(posterior).__name__}")
     n_draws = check_count(n_draws, "n_draws", 2)
@@ -704,9 +692,7 @@ def fit_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     if n_draws is not None:
         n_draws = check_count(n_draws, "n_draws", 2 if method == "amortized" else 8)
     n_ppc = check_count(n_ppc, "n_ppc", 1)
-    for name, value in (("force", force), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
+    force, progress = check_flag(force, "force"), check_flag(progress, "progress")
     if priors is not None and not isinstance(priors, Mapping):
         raise ValueError(f"priors must be a mapping of parameter name to Prior, got {priors!r}")
     priors = dict(priors or {})

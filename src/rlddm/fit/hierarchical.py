@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .._output import _sigterm_interrupts as sigterm_interrupts
+from .._checks import check_flag
 from .._output import check_out, staged_folder
 from .._progress import Progress, SamplerProgress
 from .._seeding import SeedLike
@@ -175,9 +176,7 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     if model is not None and not isinstance(model, ModelSpec) and Path(str(model)).is_dir():
         raise ValueError(f"model {str(model)!r} is a trained run folder; the hierarchical fit "
                          "uses the exact likelihood and takes a registered model name")
-    for name, value in (("force", force), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
+    force, progress = check_flag(force, "force"), check_flag(progress, "progress")
     if group_by is not None and (not isinstance(group_by, str) or not group_by.strip()):
         raise ValueError(f"group_by must be a column name, got {group_by!r}")
     inputs = [Path(data)] if isinstance(data, (str, os.PathLike)) else []

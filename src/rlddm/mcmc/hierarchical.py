@@ -104,7 +104,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._checks import check_count, check_deadline, check_finite
+from .._checks import check_count, check_deadline, check_finite, check_flag, participant_coords
 from .._seeding import SeedLike, stream_key
 from ..likelihood.trials import _check_trials, _loglik_rows
 from ..model import DEFAULT_Q0, ModelSpec, get_model
@@ -347,7 +347,7 @@ class HierarchicalResult:
         """
         import arviz as az
 
-        ids = _coords(self.participants)
+        ids = participant_coords(self.participants)
         posterior: dict[str, NDArray] = {}
         dims: dict[str, list[str]] = {}
         for j, name in enumerate(self.names):
@@ -369,7 +369,10 @@ class HierarchicalResult:
                 dims[f"delta_{name}"] = dims[f"{name}_difference"] = ["contrast"]
             constant["group"] = np.array([str(self.levels[g]) for g in self.group])
             dims["group"] = ["participant"]
-        attrs = {"inference": "hierarchical exact MCMC (rlddm.mcmc.hierarchical)",
+        method = ("two-stage Gibbs on per-participant draws (rlddm.mcmc.two_stage)"
+                  if self.settings.get("method") == "two-stage"
+                  else "hierarchical exact MCMC (rlddm.mcmc.hierarchical)")
+        attrs = {"inference": method,
                  "converged": int(self.converged), "attempts": self.attempts,
                  "unconverged": "; ".join(self.unconverged),
                  "hyperprior_m": self.hyperprior["m"].tolist(),
@@ -402,12 +405,6 @@ class HierarchicalResult:
                          "ess_bulk": self.population_ess_bulk[i],
                          "ess_tail": self.population_ess_tail[i]})
         return pd.DataFrame(rows)
-
-
-def _coords(participants: Sequence[Any]) -> NDArray:
-    if all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in participants):
-        return np.array(participants, dtype=np.int64)
-    return np.array([str(p) for p in participants])
 
 
 # ---------------------------------------------------------------------------------------
@@ -680,15 +677,13 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
         Naming the argument on invalid input; DataError naming a participant without
         answered trials or one whose data no prior draw makes possible.
     """
-    from ..data import DataError, TrialData  # lower layers: imported when used
+    from ..data import DataError  # lower layers: imported when used
+    from ..data.trials import require_trial_data
     from ..fit.exact import _model_key, _padded_chunk
 
     start_time = time.perf_counter()
-    if not isinstance(trials, TrialData):
-        raise ValueError(f"trials must be a TrialData (from rlddm.data.read_trials), got "
-                         f"{type(trials).__name__}")
-    if not isinstance(retry, bool):
-        raise ValueError(f"retry must be True or False, got {retry!r}")
+    require_trial_data(trials)
+    retry = check_flag(retry, "retry")
     spec = get_model(model)
     priors = spec.priors() if priors is None else spec.check_priors(priors)
     t_max = check_deadline(dt, max_steps)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_count
+from .._checks import check_count, check_flag
 from .._output import check_out, staged_folder
 from ..model import DEFAULT_MODEL, DEFAULT_Q0, ModelSpec, get_model
 from ..model.priors import Priors
@@ -231,8 +231,7 @@ def reference_run(out_dir: str | Path, *, n: int = 200, n_trials: int = 60, seed
         design = dataclasses.replace(design, n_trials=n_trials)
     q0 = getattr(design, "q0", DEFAULT_Q0) if q0 is None else q0
     seed = check_count(seed, "seed", 0)
-    if not isinstance(force, bool):
-        raise ValueError(f"force must be True or False, got {force!r}")
+    force = check_flag(force, "force")
     say = progress or (lambda message: None)
     flag = "force=True (rlddm reference --force)"
     check_out(out_dir, force, flag=flag)  # refuse now rather than after the sampling
