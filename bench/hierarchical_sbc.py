@@ -116,6 +116,9 @@ def main() -> None:
         ess = fit.population_ess_bulk[:len(names)]
         records.append({"study": study, "seconds": seconds, "rank": ranks[study].tolist(),
                         "min_ess_bulk_mu": float(ess.min()),
+                        "mu_mean": pooled.mean(axis=0).tolist(),
+                        "mu_sd": pooled.std(axis=0, ddof=1).tolist(),
+                        "mu_true": population["mu"][study].tolist(),
                         "max_rhat_mu": float(fit.population_rhat[:len(names)].max()),
                         "converged": fit.converged, "n_unconverged": len(fit.unconverged)})
         print(f"study {study}: {seconds:.1f} s, ranks {ranks[study].tolist()}, "
@@ -134,7 +137,8 @@ def write(args: argparse.Namespace, names: tuple[str, ...], ranks: np.ndarray,
         tests[name] = {"counts": counts.tolist(), "chi2": float(chi2), "p": float(p)}
         if not quiet:
             print(f"mu_{name}: bins {counts.tolist()}, chi2 {chi2:.2f}, p = {p:.3f}")
-    summary = {"studies": n, "participants": args.participants, "trials": args.trials,
+    summary = {"studies": n, "studies_planned": args.studies, "seed": args.seed,
+               "participants": args.participants, "trials": args.trials,
                "warmup": args.warmup, "draws": args.draws, "thin": args.thin,
                "rank_draws": N_RANK_DRAWS, "bins": N_BINS, "test": "Pearson chi-square, 9 df",
                "power_0.5sd_bias_level_0.05": power(n), "tests": tests,

@@ -241,14 +241,12 @@ def cmd_fit(args: argparse.Namespace) -> None:
 
 
 def _fit_hierarchical(args: argparse.Namespace) -> None:
-    """``rlddm fit --hierarchical``: the group-level exact fit (rlddm.fit.hierarchical)."""
+    """``rlddm fit --hierarchical``: the group-level fit (rlddm.fit.hierarchical), exact or
+    (``--method amortized``) two-stage from a network's draws."""
     from .fit.exact import parse_prior
     from .fit.hierarchical import fit_hierarchical_csv
     from .model import parse_fixed
 
-    if args.method == "amortized":
-        raise SystemExit("rlddm fit: --hierarchical has the exact method only so far; "
-                         "use --method exact (or auto)")
     ignored = [flag for flag, value in (("--design", args.design), ("--jobs", args.jobs),
                                         ("--ppc-draws", args.ppc_draws)) if value is not None]
     if ignored:
@@ -260,8 +258,8 @@ def _fit_hierarchical(args: argparse.Namespace) -> None:
         raise SystemExit(f"rlddm fit: {err}") from None
     fitted = fit_hierarchical_csv(args.data, out=args.out, model=args.model, fixed=fixed,
                                   free=tuple(args.free or ()), priors=priors,
-                                  group_by=args.group_by, layout=args.layout,
-                                  n_draws=args.draws, n_warmup=args.warmup, thin=args.thin,
+                                  group_by=args.group_by, method=args.method,
+                                  layout=args.layout, n_draws=args.draws, n_warmup=args.warmup, thin=args.thin,
                                   n_chains=args.chains, force=args.force, seed=args.seed,
                                   progress=sys.stderr.isatty())
     for line in fitted.notes():
