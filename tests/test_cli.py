@@ -348,9 +348,16 @@ def test_hierarchical_fit_writes_participants_and_population(tmp_path, monkeypat
     participants = pd.read_csv("h/summary.csv")
     assert len(participants) == 4 * 5 and set(participants["participant"]) == {1, 2, 3, 4}
     assert json.loads(open("h/hierarchical.json").read())["levels"] == ["control", "patient"]
+    for prefix in ("", "population_"):  # predictive checks: participants', the population's
+        for name in ("ppc.csv", "ppc.json", "ppc_learning_curves.png", "ppc_rt_quantiles.png"):
+            assert (tmp_path / "h" / f"{prefix}{name}").is_file(), prefix + name
+        checks = pd.read_csv(f"h/{prefix}ppc.csv")
+        assert set(checks["participant"].astype(str)) == {"all", "1", "2", "3", "4"}
+    assert "new participant" in json.loads(open("h/population_ppc.json").read())["settings"][
+        "note"]
     for argv, message in (
             (["--group-by", "group"], "--group-by needs --hierarchical"),
-            (["--hierarchical", "--method", "amortized"], "exact method only so far"),
+            (["--hierarchical", "--method", "amortized"], "method='amortized': .*60"),
             (["--hierarchical", "--group-by", "trial"], "group column 'trial' varies within "
                                                         r"participant '1' \(values 1, 10, 11, 12, "
                                                         r"13, \.\.\. \(40 values\)\)")):

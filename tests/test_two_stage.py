@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rlddm.data import read_trials, simulate_participants
+from rlddm.data import simulate_participants
 from rlddm.mcmc.hierarchical import hyperprior_moments
 from rlddm.mcmc.two_stage import MIN_IMPORTANCE_ESS, sample_hierarchical_two_stage
 from rlddm.model import get_model

@@ -247,8 +247,8 @@ def _fit_hierarchical(args: argparse.Namespace) -> None:
     from .fit.hierarchical import fit_hierarchical_csv
     from .model import parse_fixed
 
-    ignored = [flag for flag, value in (("--design", args.design), ("--jobs", args.jobs),
-                                        ("--ppc-draws", args.ppc_draws)) if value is not None]
+    ignored = [flag for flag, value in (("--design", args.design), ("--jobs", args.jobs))
+               if value is not None]
     if ignored:
         raise SystemExit(f"rlddm fit: --hierarchical does not take {', '.join(ignored)}")
     try:
@@ -261,6 +261,7 @@ def _fit_hierarchical(args: argparse.Namespace) -> None:
                                   group_by=args.group_by, method=args.method,
                                   layout=args.layout, n_draws=args.draws, n_warmup=args.warmup, thin=args.thin,
                                   n_chains=args.chains, force=args.force, seed=args.seed,
+                                  **({} if args.ppc_draws is None else {"n_ppc": args.ppc_draws}),
                                   progress=sys.stderr.isatty())
     for line in fitted.notes():
         print(line)

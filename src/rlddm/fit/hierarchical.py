@@ -30,6 +30,15 @@ writes the output folder all at once (:func:`rlddm._output.staged_folder`):
     ``<name>_sd`` (population SD, unbounded scale), ``<name>[LEVEL-BASELINE]``.
 ``hierarchical.json``
     Model, fixed values, priors, hyperpriors, groups, sampler settings, convergence.
+``ppc.csv``, ``ppc.json``, ``ppc_learning_curves.png``, ``ppc_rt_quantiles.png``
+    Posterior predictive checks with each participant's draws under the hierarchy
+    (:func:`rlddm.fit.ppc.predictive_checks`: per participant and pooled, ``all``).
+``population_ppc.csv``, ``population_ppc.json``, ``population_ppc_*.png``
+    The group-level check: each replicate draws a *new* participant from the population
+    posterior (a draw of mu, delta and sigma, then z ~ N(mu + delta_g, sigma)) for every
+    observed participant's task and group; the pooled rows (``all``) compare the
+    population's predicted behaviour with the sample's, and the per-participant rows show
+    which participants the population does not reproduce.
 """
 
 from __future__ import annotations
@@ -50,10 +59,12 @@ from .._output import _sigterm_interrupts as sigterm_interrupts
 from .._checks import check_count, check_flag
 from .._output import check_out, staged_folder
 from .._progress import Progress, SamplerProgress
+from .ppc import PPC_DRAWS, predictive_checks
 from .._seeding import SeedLike
 from ..data import DataError, TrialData, read_trials
 from ..data.reading import _load_csv, _resolve_layout
-from ..mcmc.hierarchical import HierarchicalResult, participant_groups, sample_hierarchical
+from ..mcmc.hierarchical import (HierarchicalResult, _population_mean, participant_groups,
+                                 sample_hierarchical)
 from ..model import ModelSpec, get_model
 from ..model.priors import Prior
 
@@ -152,6 +163,50 @@ class HierarchicalFit:
                 "reason": result.reason, "attempts": result.attempts, "settings": settings}
 
 
+@dataclass(frozen=True)
+class _PredictiveSource:
+    """What :func:`rlddm.fit.ppc.predictive_checks` reads of a fit: trials, draws, model."""
+
+    trials: TrialData
+    draws: np.ndarray  # (K, N, P), free parameters, natural scale
+    spec: ModelSpec
+    q0: float
+    dt: float
+    max_steps: int
+    design: Any = None
+    simulation_method: str = "exact"
+
+    @property
+    def n_draws(self) -> int:
+        return self.draws.shape[1]
+
+
+def _predictive_sources(fitted: HierarchicalFit, seed: SeedLike
+                        ) -> tuple[_PredictiveSource, _PredictiveSource]:
+    """Participant draws under the hierarchy, and new participants from the population."""
+    result, settings = fitted.result, fitted.result.settings
+    k, p = len(result.participants), len(result.names)
+    participants = np.moveaxis(result.draws, 2, 0).reshape(k, -1, p)
+    mean = _population_mean(result.mu.reshape(-1, p),
+                            None if result.delta is None
+                            else result.delta.reshape((-1,) + result.delta.shape[2:]),
+                            result.group)  # (K or 1, N, P)
+    sigma = result.sigma.reshape(-1, p)
+    noise = np.random.default_rng(seed).standard_normal((k,) + sigma.shape)
+    population = result.priors._vector.from_unbounded(mean + sigma * noise)
+    common = dict(trials=fitted.trials, spec=fitted.spec, q0=float(settings["q0"]),
+                  dt=float(settings["dt"]), max_steps=int(settings["max_steps"]))
+    return (_PredictiveSource(draws=participants, **common),
+            _PredictiveSource(draws=population, **common))
+
+
+def _write_checks(checks: Any, folder: Path, prefix: str) -> None:
+    checks.table().to_csv(folder / f"{prefix}ppc.csv", index=False)
+    (folder / f"{prefix}ppc.json").write_text(json.dumps(checks.to_dict(), indent=1))
+    checks.plot_choices(folder / f"{prefix}{checks.choice_plot}")
+    checks.plot_rt_quantiles(folder / f"{prefix}ppc_rt_quantiles.png")
+
+
 def _groups(data: PathLike | pd.DataFrame, trials: TrialData, group_by: str, layout: str,
             columns: Mapping[str, str | None] | None) -> list[Any]:
     """Each participant's level of ``group_by``, in the order of ``trials``."""
@@ -179,8 +234,11 @@ def _two_stage(trials: TrialData, spec: ModelSpec, network: Any, groups: Any,
     result = sample_hierarchical_two_stage(stage_one.draws, trials.participants, spec,
                                            priors=posterior.config.priors, groups=groups,
                                            seed=gibbs_seed, **settings)
+    config = posterior.config
     return dataclasses.replace(result, settings=result.settings | {
-        "network": network.describe(), "network_folder": str(network.folder.resolve())})
+        "network": network.describe(), "network_folder": str(network.folder.resolve()),
+        "q0": float(config.design.q0), "dt": float(config.dt),
+        "max_steps": int(config.max_steps)})
 
 
 def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
@@ -192,7 +250,7 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
                          columns: Mapping[str, str | None] | None = None,
                          n_draws: int | None = None, n_warmup: int | None = None,
                          thin: int | None = None, n_chains: int | None = None,
-                         force: bool = False, seed: SeedLike = 0,
+                         force: bool = False, seed: SeedLike = 0, n_ppc: int = PPC_DRAWS,
                          progress: bool = False) -> HierarchicalFit:
     """Fit a trial table hierarchically and write the output folder.
 
@@ -223,6 +281,8 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
     force : bool
         Replace an existing non-empty ``out``.
     seed : None, int, SeedSequence, BitGenerator or Generator
+    n_ppc : int
+        Replicates per participant of the predictive checks (module docstring).
     progress : bool
         Print the sampler's milestones on stderr.
 
@@ -250,6 +310,7 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
         raise ValueError("priors= needs the exact method: the two-stage method divides out the "
                          "network's own training priors")
     stage_one_draws = check_count(stage_one_draws, "stage_one_draws", 100)
+    n_ppc = check_count(n_ppc, "n_ppc", 1)
     force, progress = check_flag(force, "force"), check_flag(progress, "progress")
     if group_by is not None and (not isinstance(group_by, str) or not group_by.strip()):
         raise ValueError(f"group_by must be a column name, got {group_by!r}")
@@ -290,10 +351,21 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
             result = sample_hierarchical(trials, spec, groups=groups, priors=chosen_priors,
                                          seed=seed, progress=say, **settings)
         fitted = HierarchicalFit(trials, spec, result, group_by)
+        draw_seed, ppc_seed, population_seed = np.random.default_rng(seed).spawn(3)
+        participant_source, population_source = _predictive_sources(fitted, draw_seed)
+        checks = predictive_checks(participant_source, n_draws=n_ppc, seed=ppc_seed)
+        population_checks = predictive_checks(population_source, n_draws=n_ppc,
+                                              seed=population_seed)
+        population_checks.settings.update(
+            title="population predictive (a new participant from the population per draw)",
+            note=population_checks.settings["note"] + "; each replicate is a new participant "
+            "drawn from the population posterior for the observed participant's task")
         with staged_folder(out, force=force, inputs=inputs, flag="--force") as folder:
             fitted.result.to_inference_data().to_netcdf(str(folder / "posterior.nc"))
             fitted.summary().to_csv(folder / "summary.csv", index=False)
             fitted.group_summary().to_csv(folder / "group_summary.csv", index=False)
             (folder / "hierarchical.json").write_text(json.dumps(fitted.record(), indent=2)
                                                       + "\n")
+            _write_checks(checks, folder, "")
+            _write_checks(population_checks, folder, "population_")
     return fitted

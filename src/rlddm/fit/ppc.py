@@ -473,7 +473,8 @@ def _legend(figure: Any, axes: list[Any]) -> None:
 def _save(figure: Any, path: PathLike, settings: dict[str, Any], n_groups: int) -> None:
     shown = min(n_groups, MAX_PANELS + 1) - 1
     note = f"; first {shown} of {n_groups - 1} participants shown" if shown < n_groups - 1 else ""
-    figure.suptitle(f"posterior predictive: {settings['n_draws']} draws per participant, "
+    figure.suptitle(f"{settings.get('title', 'posterior predictive')}: "
+                    f"{settings['n_draws']} draws per participant, "
                     f"{settings['method']} simulation, band = {100 * PPC_INTERVAL:g}%{note}",
                     fontsize=10)
     figure.savefig(path, dpi=90)
