@@ -187,7 +187,11 @@ def test_unconverged_fits_are_reported_by_name(small):
     _, trials = small
     result = sample_hierarchical(trials, seed=0, n_warmup=40, n_draws=10, thin=1, retry=True)
     assert not result.converged
-    assert result.attempts == 2
+    # the retry continues the same chains, 10 draws at a time, up to RETRY_FACTOR x 10
+    assert result.attempts == H.RETRY_FACTOR and result.mu.shape[1] == 10 * H.RETRY_FACTOR
+    first = sample_hierarchical(trials, seed=0, n_warmup=40, n_draws=10, thin=1, retry=False)
+    np.testing.assert_array_equal(result.mu[:, :10], first.mu)
+    assert not np.array_equal(result.mu[:, 10:20], first.mu)
     assert "kappa_sd" in result.unconverged or "alpha_sd" in result.unconverged
     assert any(name.startswith("participant 1: ") for name in result.unconverged)
     assert "ESS" in result.reason

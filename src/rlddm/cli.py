@@ -247,8 +247,7 @@ def _fit_hierarchical(args: argparse.Namespace) -> None:
     from .fit.hierarchical import fit_hierarchical_csv
     from .model import parse_fixed
 
-    ignored = [flag for flag, value in (("--design", args.design), ("--jobs", args.jobs))
-               if value is not None]
+    ignored = [flag for flag, value in (("--design", args.design),) if value is not None]
     if ignored:
         raise SystemExit(f"rlddm fit: --hierarchical does not take {', '.join(ignored)}")
     try:
@@ -260,8 +259,8 @@ def _fit_hierarchical(args: argparse.Namespace) -> None:
                                   free=tuple(args.free or ()), priors=priors,
                                   group_by=args.group_by, method=args.method,
                                   layout=args.layout, n_draws=args.draws, n_warmup=args.warmup, thin=args.thin,
-                                  n_chains=args.chains, force=args.force, seed=args.seed,
-                                  **({} if args.ppc_draws is None else {"n_ppc": args.ppc_draws}),
+                                  n_chains=args.chains, n_threads=args.jobs, force=args.force,
+                                  seed=args.seed, **({} if args.ppc_draws is None else {"n_ppc": args.ppc_draws}),
                                   progress=sys.stderr.isatty())
     for line in fitted.notes():
         print(line)
@@ -459,7 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--group-by", metavar="COLUMN",
                      help="with --hierarchical: a participant-level column (e.g. patient/"
                           "control) by whose levels the population mean differs")
-    fit.add_argument("--jobs", type=_positive_int, help="worker processes (exact method)")
+    fit.add_argument("--jobs", type=_positive_int,
+                     help="worker processes (exact method; with --hierarchical: threads of the "
+                          "likelihood, all cores by default)")
     fit.add_argument("--out", required=True)
     fit.add_argument("--draws", type=_positive_int,
                      help="draws per participant (network: 2000; exact: 1000 per chain)")

@@ -250,6 +250,7 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
                          columns: Mapping[str, str | None] | None = None,
                          n_draws: int | None = None, n_warmup: int | None = None,
                          thin: int | None = None, n_chains: int | None = None,
+                         n_threads: int | None = None,
                          force: bool = False, seed: SeedLike = 0, n_ppc: int = PPC_DRAWS,
                          progress: bool = False) -> HierarchicalFit:
     """Fit a trial table hierarchically and write the output folder.
@@ -278,6 +279,8 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
         Column names and coding of ``data``.
     n_draws, n_warmup, thin, n_chains : int, optional
         Sampler settings (the sampler's defaults if None).
+    n_threads : int, optional
+        Threads of the exact likelihood (all cores if None).
     force : bool
         Replace an existing non-empty ``out``.
     seed : None, int, SeedSequence, BitGenerator or Generator
@@ -349,7 +352,8 @@ def fit_hierarchical_csv(data: PathLike | pd.DataFrame, *, out: PathLike,
             result = _two_stage(trials, spec, network, groups, stage_one_draws, seed, settings)
         else:
             result = sample_hierarchical(trials, spec, groups=groups, priors=chosen_priors,
-                                         seed=seed, progress=say, **settings)
+                                         seed=seed, progress=say, n_threads=n_threads,
+                                         **settings)
         fitted = HierarchicalFit(trials, spec, result, group_by)
         draw_seed, ppc_seed, population_seed = np.random.default_rng(seed).spawn(3)
         participant_source, population_source = _predictive_sources(fitted, draw_seed)

@@ -216,10 +216,12 @@ def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: 
 
 
 def _log_decision(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
-                  t_max: float) -> NDArray:
-    """`_log_decision_numpy` with the density and its normaliser compiled (the same domain)."""
+                  t_max: float, n_threads: int = 1) -> NDArray:
+    """`_log_decision_numpy` with the density and its normaliser compiled (the same domain),
+    on ``n_threads`` threads (the same result for any count)."""
     def series(t, choice, v, a, w, u, u_max, s):
-        return _wiener_log_density(t, choice, v, a, w) - _log_response(u_max, s, w)
+        return (_wiener_log_density(t, choice, v, a, w, n_threads)
+                - _log_response(u_max, s, w, n_threads))
 
     return _in_domain(series, t, choice, v, a, w, t_max)
 
@@ -238,7 +240,7 @@ def _with_lapses(log_decision: NDArray, rt: NDArray, p: NDArray, t_max: float) -
 
 
 def _trial_logliks(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
-                   t_max: float) -> tuple[NDArray, NDArray]:
+                   t_max: float, n_threads: int = 1) -> tuple[NDArray, NDArray]:
     """The one likelihood: per-trial log densities of (D, S, n_free) rows on (D, T) data.
 
     Returns ``(per_trial, in_support)``: per_trial (D, S, T) is 0 on missed trials and
@@ -262,7 +264,7 @@ def _trial_logliks(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
     per_element = _log_decision(rt - column("ter"),
                                 np.repeat(trials.choice[dataset, trial], n_rows),
                                 drifts[dataset, :, trial].ravel(), column("alpha"),
-                                column("beta"), t_max)
+                                column("beta"), t_max, n_threads)
     if spec.has_lapses:
         per_element = _with_lapses(per_element, rt, column("p_outlier"), t_max)
     per_trial = np.zeros(drifts.shape)
@@ -273,9 +275,11 @@ def _trial_logliks(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
 
 
 def _loglik_rows(spec: ModelSpec, theta: NDArray[np.float64], trials: _Trials,
-                 t_max: float) -> NDArray[np.float64]:
-    """Total log-likelihood (D, S) of (D, S, n_free) rows; ``-inf`` outside the support."""
-    per_trial, ok = _trial_logliks(spec, theta, trials, t_max)
+                 t_max: float, n_threads: int = 1) -> NDArray[np.float64]:
+    """Total log-likelihood (D, S) of (D, S, n_free) rows; ``-inf`` outside the support.
+
+    ``n_threads`` threads compute the Wiener series (the same result for any count)."""
+    per_trial, ok = _trial_logliks(spec, theta, trials, t_max, n_threads)
     return np.where(ok, per_trial.sum(axis=-1), -np.inf)
 
 

@@ -418,29 +418,30 @@ def _log_response_finite(u: NDArray, s: NDArray, w: NDArray, gap: NDArray) -> ND
 
 
 def _wiener_log_density(t: NDArray, choice: NDArray, v: NDArray, a: NDArray,
-                        w: NDArray) -> NDArray:
+                        w: NDArray, n_threads: int = 1) -> NDArray:
     """``log f(t | choice; v, a, w)`` by the compiled kernel (``_sim.wiener_log_density``).
 
     The series of `_log_density_lower` (less ``2 log a``), each element truncated on its
     own; ``-inf`` where t <= 0 or ``t / a**2`` or ``v a`` leave the float range. Inputs
     are 1-d, of one length, already valid (0 < w < 1, a > 0). ``tests/test_wiener_kernel.py``
-    holds it against the NumPy series to 1e-12.
+    holds it against the NumPy series to 1e-12. ``n_threads`` splits the elements (the
+    same result for any count).
     """
     arrays = [np.ascontiguousarray(x, dtype=np.float64) for x in (t, v, a, w)]
     out = np.empty(arrays[0].shape)
     n_failed = _sim.wiener_log_density(arrays[0], np.ascontiguousarray(choice, dtype=np.int8),
-                                       arrays[1], arrays[2], arrays[3], out)
+                                       arrays[1], arrays[2], arrays[3], out, n_threads)
     if n_failed:
         raise RuntimeError(f"image series did not converge in {_MAX_TERMS} terms; please report")
     return out
 
 
-def _log_response(u: NDArray, s: NDArray, w: NDArray) -> NDArray:
+def _log_response(u: NDArray, s: NDArray, w: NDArray, n_threads: int = 1) -> NDArray:
     """`_log_response_finite(u, s, w, 1 - w)`: compiled (``_sim.wiener_log_response``) where
     u >= _U_SWITCH, |s| <= 1e150 and min(w, 1 - w) >= 1e-10, the NumPy series elsewhere."""
     arrays = [np.ascontiguousarray(x, dtype=np.float64) for x in (u, s, w)]
     out = np.empty(arrays[0].shape)
-    if _sim.wiener_log_response(*arrays, out):
+    if _sim.wiener_log_response(*arrays, out, n_threads):
         left = np.isnan(out)
         with _extremes_ok():
             out[left] = _log_response_finite(u[left], s[left], w[left], 1.0 - w[left])

@@ -44,8 +44,9 @@ Metropolis-within-Gibbs, ``n_chains`` chains, each iteration:
 (a) every participant's ``z_i`` (all participants and chains in one batched likelihood
     call) by one Metropolis-Hastings step of the per-participant sampler's kernel
     (:mod:`rlddm.mcmc.sampler`: a random walk whose covariance and scale adapt in
-    doubling windows during warm-up; after warm-up, fixed, mixed half-and-half with an
-    independence t proposal), whose target is the *conditional* density::
+    doubling windows during warm-up; after warm-up, fixed, mixed half-and-half with the
+    per-participant fit's independence proposal: a t and Gaussians around warm-up draws
+    of the second half of warm-up), whose target is the *conditional* density::
 
         log p(z_i | mu, sigma, data_i) = loglik_i(from_unbounded(z_i))
                                          + sum_j log Normal(z_ij | mu_j + delta_gj, sigma_j)
@@ -88,8 +89,10 @@ Rank-normalised split R-hat <= ``rhat_max`` (1.01) and bulk and tail ESS >=
 ``min_ess`` (400) for every population quantity (``<name>``: the population median,
 the same ranks as ``mu``; ``<name>_sd``; ``delta_<name>[L-B]`` and the natural-scale
 difference ``<name>[L-B]``) and every participant's every parameter. A run that fails
-is sampled once more from new starts with `RETRY_FACTOR` times the warm-up and the
-thinning; if that fails too the result has ``converged = False`` and
+is continued: the same chains, with the kernels adapted in warm-up, give ``n_draws``
+more draws per chain, and the checks run on all draws, up to `RETRY_FACTOR` times
+``n_draws`` (a slow-mixing quantity gains ESS in proportion; a restart would repeat the
+warm-up). If the checks still fail the result has ``converged = False`` and
 ``unconverged`` names each failing quantity (``kappa_sd``, ``participant 3: kappa``).
 """
 
@@ -111,7 +114,8 @@ from ..model import DEFAULT_Q0, ModelSpec, get_model
 from ..model.priors import Priors
 from .diagnostics import MIN_ESS, RHAT_MAX, _diagnose
 from .sampler import (RETRY_FACTOR, TARGET_ACCEPTANCE, _adaptation_windows, _dataset_generators,
-                      _dispersed_starts, _Kernel, _metropolis, _Noise, _pooled_moments)
+                      _dispersed_starts, _Kernel, _metropolis, _Noise, _pooled_moments,
+                      _set_mixture_centres)
 
 __all__ = ["HYPERPRIOR_DRAWS", "HierarchicalResult", "hyperprior_moments", "participant_groups",
            "sample_hierarchical", "sample_population_prior"]
@@ -579,30 +583,54 @@ def _run(loglik: Callable[[NDArray, NDArray | None], NDArray], priors: Priors, k
         kernel.log_scale = scale_sum / scale_count
     kernel.mean = adapted_mean
     kernel.inverse_chol = np.linalg.inv(kernel.chol)
-    out = {"z": np.empty((n_chains, n_draws, k, n_dim)), "mu": np.empty((n_chains, n_draws, n_dim)),
-           "sigma": np.empty((n_chains, n_draws, n_dim)),
-           "delta": (np.empty((n_chains, n_draws, n_groups - 1, n_dim)) if n_groups > 1
-                     else None)}
-    accepted = np.zeros((k, n_chains))
-    shift_accepted = np.zeros(n_chains)
-    for iteration in range(n_draws * thin):
-        z, accept = participant_step(z, mean, sigma)
-        mu, delta, sigma, mean = population_step(z, mu, delta, sigma)
-        if interweave:
-            z, mu, sigma, mean, shifted, _ = shift_step(z, mu, delta, sigma, mean)
-            shift_accepted += shifted
-        accepted += accept
-        if (iteration + 1) % thin == 0:
-            d = iteration // thin
-            out["z"][:, d] = np.swapaxes(z, 0, 1)
-            out["mu"][:, d], out["sigma"][:, d] = mu, sigma
-            if delta is not None:
-                out["delta"][:, d] = delta
-        if progress is not None and (iteration + 1) % max(1, n_draws * thin // 4) == 0:
-            progress(f"sampling {iteration + 1}/{n_draws * thin}")
-    out["accept"] = accepted / (n_draws * thin)
-    out["shift_accept"] = shift_accepted / (n_draws * thin)
+    _set_mixture_centres(kernel, warm[:, :, n_warmup // 2:])  # the exact fit's mixture proposal
+    current = {"z": z, "mu": mu, "delta": delta, "sigma": sigma, "mean": mean}
+
+    def sample(n_kept: int) -> dict[str, NDArray]:
+        """``n_kept`` draws per chain thinned by ``thin``, continuing from the current state."""
+        z, mu, delta, sigma, mean = (current[key] for key in ("z", "mu", "delta", "sigma",
+                                                              "mean"))
+        out = {"z": np.empty((n_chains, n_kept, k, n_dim)),
+               "mu": np.empty((n_chains, n_kept, n_dim)),
+               "sigma": np.empty((n_chains, n_kept, n_dim)),
+               "delta": (np.empty((n_chains, n_kept, n_groups - 1, n_dim)) if n_groups > 1
+                         else None)}
+        accepted = np.zeros((k, n_chains))
+        shift_accepted = np.zeros(n_chains)
+        for iteration in range(n_kept * thin):
+            z, accept = participant_step(z, mean, sigma)
+            mu, delta, sigma, mean = population_step(z, mu, delta, sigma)
+            if interweave:
+                z, mu, sigma, mean, shifted, _ = shift_step(z, mu, delta, sigma, mean)
+                shift_accepted += shifted
+            accepted += accept
+            if (iteration + 1) % thin == 0:
+                d = iteration // thin
+                out["z"][:, d] = np.swapaxes(z, 0, 1)
+                out["mu"][:, d], out["sigma"][:, d] = mu, sigma
+                if delta is not None:
+                    out["delta"][:, d] = delta
+            if progress is not None and (iteration + 1) % max(1, n_kept * thin // 4) == 0:
+                progress(f"sampling {iteration + 1}/{n_kept * thin}")
+        current.update(z=z, mu=mu, delta=delta, sigma=sigma, mean=mean)
+        out["accept"] = accepted / (n_kept * thin)
+        out["shift_accept"] = shift_accepted / (n_kept * thin)
+        return out
+
+    out = sample(n_draws)
+    out["continue"] = sample
     return out
+
+
+def _extend(out: dict[str, Any], more: dict[str, NDArray]) -> dict[str, Any]:
+    """Draws of ``out`` followed by ``more`` (the same chains continued)."""
+    n_old, n_new = out["mu"].shape[1], more["mu"].shape[1]
+    joined = {key: (None if out[key] is None else np.concatenate([out[key], more[key]], axis=1))
+              for key in ("z", "mu", "sigma", "delta")}
+    for key in ("accept", "shift_accept"):
+        joined[key] = (out[key] * n_old + more[key] * n_new) / (n_old + n_new)
+    joined["continue"] = out["continue"]
+    return joined
 
 
 def _population_quantities(priors: Priors, names: tuple[str, ...], out: dict[str, NDArray],
@@ -630,6 +658,7 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
                         n_draws: int = 1000, thin: int = 4, seed: SeedLike = 0,
                         rhat_max: float = RHAT_MAX, min_ess: float = MIN_ESS,
                         retry: bool = True, dt: float = 0.01, max_steps: int = 900,
+                        n_threads: int | None = None,
                         progress: Callable[[str], Any] | None = None) -> HierarchicalResult:
     """Hierarchical exact posterior of every participant and the population.
 
@@ -659,9 +688,13 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
     rhat_max, min_ess : float
         Convergence checks of every population and participant quantity.
     retry : bool
-        Rerun once, `RETRY_FACTOR` times as long, if a check fails.
+        If a check fails, continue the chains ``n_draws`` draws at a time, up to
+        `RETRY_FACTOR` times ``n_draws`` (module docstring).
     dt, max_steps : float, int
         The response deadline ``max_steps * dt``.
+    n_threads : int, optional
+        Threads of the likelihood's Wiener series (all cores if None); the draws are the
+        same for any count.
     progress : callable, optional
         Called with short messages.
 
@@ -693,6 +726,7 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
     thin = check_count(thin, "thin", 1)
     rhat_max = check_finite(rhat_max, "rhat_max")
     min_ess = check_finite(min_ess, "min_ess")
+    threads = 0 if n_threads is None else check_count(n_threads, "n_threads", 1)  # 0: all
     k = len(trials)
     if k < 2:
         raise ValueError(f"trials must hold at least 2 participants for a hierarchy, got {k}")
@@ -719,7 +753,8 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
                          q0, batched=True)
 
     def loglik(theta: NDArray, subset: NDArray | None) -> NDArray:
-        return _loglik_rows(spec, theta, data if subset is None else data.take(subset), t_max)
+        return _loglik_rows(spec, theta, data if subset is None else data.take(subset), t_max,
+                            threads)
 
     m, s = hyperprior_moments(priors)
     names = spec.names
@@ -729,21 +764,20 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
     population_rng = np.random.default_rng(
         np.random.SeedSequence(root.entropy, spawn_key=(_POPULATION_STREAM,)))
     say = progress or (lambda message: None)
-    attempts = 0
-    for factor in (1, RETRY_FACTOR):
-        attempts += 1
-        say(f"hierarchical fit of {k} participants: {n_chains} chains, {factor * n_warmup} "
-            f"warm-up, {n_draws} draws thinned by {factor * thin}")
-        try:
-            out = _run(loglik, priors, k, group, n_groups, m, s, n_chains, factor * n_warmup,
-                       n_draws, factor * thin, generators, population_rng, progress)
-        except ValueError as error:
-            found = re.match(r"data set (\d+)", str(error))
-            if found is None:
-                raise
-            who = trials.participants[int(found[1])]
-            raise DataError(f"participant {who!r}: {str(error)[found.end():].lstrip(': ')}"
-                            ) from None
+    say(f"hierarchical fit of {k} participants: {n_chains} chains, {n_warmup} warm-up, "
+        f"{n_draws} draws thinned by {thin}")
+    try:
+        out = _run(loglik, priors, k, group, n_groups, m, s, n_chains, n_warmup, n_draws, thin,
+                   generators, population_rng, progress)
+    except ValueError as error:
+        found = re.match(r"data set (\d+)", str(error))
+        if found is None:
+            raise
+        who = trials.participants[int(found[1])]
+        raise DataError(f"participant {who!r}: {str(error)[found.end():].lstrip(': ')}"
+                        ) from None
+    attempts = 1
+    while True:
         draws = priors._vector.from_unbounded(out["z"])  # (C, N, K, P)
         r, bulk, tail, reasons = _diagnose(np.moveaxis(draws, 2, 0), names, rhat_max, min_ess)
         pop_names, pop = _population_quantities(priors, names, out, contrasts)
@@ -754,10 +788,12 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
             bad = ~((r[i] <= rhat_max) & (bulk[i] >= min_ess) & (tail[i] >= min_ess))
             failing += [f"participant {trials.participants[i]}: {names[j]}"
                         for j in np.flatnonzero(bad)]
-        if not failing or not retry:
+        if not failing or not retry or attempts == RETRY_FACTOR:
             break
-        say(f"{len(failing)} quantities failed the checks; sampling again, {RETRY_FACTOR} "
-            "times as long")
+        attempts += 1
+        say(f"{len(failing)} quantities failed the checks; continuing the chains for "
+            f"{n_draws} more draws ({attempts} of at most {RETRY_FACTOR} x {n_draws})")
+        out = _extend(out, out["continue"](n_draws))
     problems = []
     for label, values, bad in (("R-hat", pr, ~(pr <= rhat_max)),
                                ("bulk ESS", pbulk, ~(pbulk >= min_ess)),

@@ -305,6 +305,15 @@ class _Kernel:
                             np.log1p(-MIXTURE_T_SHARE) + log_kde)
 
 
+def _set_mixture_centres(kernel: _Kernel, warm: NDArray) -> None:
+    """The mixture proposal's centres: `MIXTURE_CENTRES` of the (D, C, N, P) warm-up draws,
+    evenly spaced over chains and time, whitened by the kernel's inverse_chol."""
+    pooled = warm.reshape(warm.shape[0], -1, warm.shape[-1])
+    chosen = np.linspace(0, pooled.shape[1] - 1, min(MIXTURE_CENTRES, pooled.shape[1]))
+    kernel.centres = np.einsum("dij,dmj->dmi", kernel.inverse_chol,
+                               pooled[:, chosen.round().astype(np.intp)])
+
+
 def _metropolis(log_post: Callable[[NDArray], NDArray], z: NDArray, lp: NDArray, kernel: _Kernel,
                 noise: _Noise) -> tuple[NDArray, NDArray, NDArray]:
     """One Metropolis-Hastings step of every chain of every data set.
@@ -381,10 +390,7 @@ def _run_chains(log_post: Callable[[NDArray], NDArray], z: NDArray, init_sd: NDA
     kernel.inverse_chol = np.linalg.inv(kernel.chol)
     if independence == "mixture":
         # centres: draws of the second half of warm-up, evenly spaced over chains and time
-        pooled = warm[:, :, n_warmup // 2:].reshape(n_sets, -1, n_dim)
-        chosen = np.linspace(0, pooled.shape[1] - 1, min(MIXTURE_CENTRES, pooled.shape[1]))
-        kernel.centres = np.einsum("dij,dmj->dmi", kernel.inverse_chol,
-                                   pooled[:, chosen.round().astype(np.intp)])
+        _set_mixture_centres(kernel, warm[:, :, n_warmup // 2:])
     draws = np.empty((n_sets, n_chains, n_draws, n_dim))
     accepted = np.zeros((n_sets, n_chains))
     for iteration in range(n_draws * thin):

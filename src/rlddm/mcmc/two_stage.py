@@ -218,9 +218,11 @@ def sample_hierarchical_two_stage(
                          f"{draws[i, d, j]!r} (draw {d}) lies outside its prior's support "
                          f"[{priors.lower[j]:g}, {priors.upper[j]:g}]")
     on_bound = (draws == priors.lower) | (draws == priors.upper)
-    interior = np.where(np.isfinite(priors.lower) & np.isfinite(priors.upper),
-                        0.5 * (priors.lower + priors.upper),
-                        np.where(np.isfinite(priors.lower), priors.lower + 1.0, priors.upper - 1.0))
+    with np.errstate(invalid="ignore"):  # -inf + inf of an unbounded support: not used
+        interior = np.where(np.isfinite(priors.lower) & np.isfinite(priors.upper),
+                            0.5 * (priors.lower + priors.upper),
+                            np.where(np.isfinite(priors.lower), priors.lower + 1.0,
+                                     priors.upper - 1.0))
     z = priors.to_unbounded(np.where(on_bound, interior, draws))  # bound draws: weight 0
     theta, log_p0 = priors._unbounded_terms(z)
     usable = ~on_bound.any(axis=-1) & np.isfinite(log_p0) & np.isfinite(z).all(axis=-1)

@@ -129,6 +129,9 @@ cdef inline double trial_drift(int drift_map, double drift, double v_max,
     return drift * q_difference
 
 
+cdef Py_ssize_t _PARALLEL_MIN = 4096  # fewer elements: one thread (starting threads costs more)
+
+
 cdef inline int thread_count(int requested) noexcept nogil:
     """``requested`` threads, or all when it is < 1 or more than OpenMP offers."""
     cdef int available = rlddm_max_threads()
@@ -483,7 +486,8 @@ rlddm_wd_init(_np_log(1e-14), _np_log(2.0 * _np_pi), 0.5 * _np_pi**2)
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def wiener_log_density(const double[::1] t, const int8_t[::1] choice, const double[::1] v,
-                       const double[::1] a, const double[::1] w, double[::1] out):
+                       const double[::1] a, const double[::1] w, double[::1] out,
+                       int n_threads=1):
     """``out[i] = log f(t[i], choice[i] | v[i], a[i], w[i])``, the Wiener first-passage density.
 
     choice 0 = upper boundary a, 1 = lower boundary 0; t is the decision time. The
@@ -492,31 +496,34 @@ def wiener_log_density(const double[::1] t, const int8_t[::1] choice, const doub
     where t <= 0 or where ``t / a**2`` or ``v * a`` leave the float range. Inputs are
     trusted (0 < w < 1, a > 0, equal lengths). Returns the number of elements whose
     image series did not converge in _MAX_TERMS terms (NaN there; never seen).
+    ``n_threads`` (< 1: all OpenMP offers) splits the elements: each is computed alone,
+    so the result is the same for any thread count.
     """
     cdef Py_ssize_t i, n = t.shape[0]
-    cdef int failed = 0, n_failed = 0
-    with nogil:
-        for i in range(n):
-            failed = 0
-            out[i] = rlddm_wiener_log_density(t[i], choice[i], v[i], a[i], w[i], &failed)
-            n_failed += failed
+    cdef int failed, n_failed = 0
+    cdef int threads = thread_count(n_threads) if n >= _PARALLEL_MIN else 1
+    for i in prange(n, nogil=True, schedule="static", num_threads=threads):
+        failed = 0
+        out[i] = rlddm_wiener_log_density(t[i], choice[i], v[i], a[i], w[i], &failed)
+        n_failed += failed
     return n_failed
 
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
 def wiener_log_response(const double[::1] u, const double[::1] s, const double[::1] w,
-                        double[::1] out):
+                        double[::1] out, int n_threads=1):
     """``out[i] = log P(T < u[i])`` (either boundary, standardised time, scaled drift s).
 
     ``rlddm.likelihood._log_response_finite(u, s, w, 1 - w)`` where ``u >= 1/2``, ``|s| <=
     1e150`` and ``min(w, 1 - w) >= 1e-10`` (the large-time survival series); NaN elsewhere,
-    for the caller to fill. Returns the number of NaN elements.
+    for the caller to fill. Returns the number of NaN elements. ``n_threads`` as for
+    :func:`wiener_log_density`.
     """
     cdef Py_ssize_t i, n = u.shape[0], n_left = 0
-    with nogil:
-        for i in range(n):
-            out[i] = rlddm_wiener_log_response_large(u[i], s[i], w[i])
-            if isnan(out[i]):
-                n_left += 1
+    cdef int threads = thread_count(n_threads) if n >= _PARALLEL_MIN else 1
+    for i in prange(n, nogil=True, schedule="static", num_threads=threads):
+        out[i] = rlddm_wiener_log_response_large(u[i], s[i], w[i])
+        if isnan(out[i]):
+            n_left += 1
     return n_left
