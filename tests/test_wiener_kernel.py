@@ -246,3 +246,23 @@ def test_normaliser_matches_numpy_series():
     np.testing.assert_array_less(np.abs(got[fin] - ref[fin]),
                                  1e-12 * np.maximum(1.0, np.abs(ref[fin])) + 1e-300)
     assert np.all(got <= 0.0)
+
+
+def test_thread_count_does_not_change_a_bit():
+    """The density and its normaliser on 1, 2 and all threads: identical arrays (each
+    element is computed alone; 50,000 elements are well above the parallel threshold)."""
+    rng = np.random.default_rng(21)
+    n = 50_000
+    t, v = rng.uniform(0.01, 3.0, n), rng.normal(0.0, 3.0, n)
+    a, w = rng.uniform(0.3, 3.0, n), rng.uniform(0.05, 0.95, n)
+    choice = rng.integers(0, 2, n).astype(np.int8)
+    u, s = rng.uniform(0.5, 20.0, n), rng.normal(0.0, 5.0, n)
+    results = []
+    for threads in (1, 2, 0):
+        density, response = np.empty(n), np.empty(n)
+        assert _sim.wiener_log_density(t, choice, v, a, w, density, threads) == 0
+        _sim.wiener_log_response(u, s, w, response, threads)
+        results.append((density, response))
+    for density, response in results[1:]:
+        assert np.array_equal(density, results[0][0])
+        assert np.array_equal(response, results[0][1], equal_nan=True)

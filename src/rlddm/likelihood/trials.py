@@ -199,11 +199,12 @@ def _in_domain(series, t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: N
 
 
 def _log_decision_numpy(t: NDArray, choice: NDArray, v: NDArray, a: NDArray, w: NDArray,
-                        t_max: float) -> NDArray:
+                        t_max: float, n_threads: int = 1) -> NDArray:
     """Log density of decision time ``t`` at boundary ``choice`` given a decision by t_max.
 
     The readable NumPy reference of `_log_decision` (which computes the density and its
-    normaliser in the compiled kernel); the tests compare the two.
+    normaliser in the compiled kernel); the tests compare the two. It takes
+    `_log_decision`'s arguments (``n_threads`` is not used: NumPy runs on one).
 
     ``log f(t | choice; v, a, w) - log P(T < t_max)`` elementwise on 1-d arrays, ``-inf``
     outside the domain (`_in_domain`).
