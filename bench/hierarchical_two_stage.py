@@ -52,7 +52,7 @@ def main() -> None:
     # the SBC run drew every planned study's population at once: the same call again
     population = sample_population_prior(priors, sbc.get("studies_planned", 200),
                                          sbc["participants"], seed=sbc.get("seed", 0))
-    rows = []
+    rows, failed = [], []
     for record in records:
         study = record["study"]
         frame, _ = simulate_participants(sbc["participants"], sbc["trials"],
@@ -63,8 +63,13 @@ def main() -> None:
         stage_one = fit_participants(trials, posterior, n_draws=args.stage_one_draws,
                                      seed=study)
         t1 = time.perf_counter()
-        fit = sample_hierarchical_two_stage(stage_one.draws, trials.participants, spec,
-                                            priors=priors, seed=study)
+        try:
+            fit = sample_hierarchical_two_stage(stage_one.draws, trials.participants, spec,
+                                                priors=priors, seed=study)
+        except ValueError as error:  # e.g. a participant's draws all on a bound
+            failed.append({"study": study, "error": str(error)})
+            print(f"study {study}: refused: {error}", flush=True)
+            continue
         t2 = time.perf_counter()
         pooled = fit.mu.reshape(-1, spec.n_free)
         mean, sd = np.array(record["mu_mean"]), np.array(record["mu_sd"])
@@ -78,7 +83,7 @@ def main() -> None:
         print(f"study {study}: {t1 - t0:.1f} + {t2 - t1:.1f} s, gap "
               f"{np.round(rows[-1]['gap'], 2).tolist()}, importance ESS "
               f"{rows[-1]['min_importance_ess']:.0f}, converged {fit.converged}", flush=True)
-    summary = {"studies": len(rows), "stage_one_draws": args.stage_one_draws,
+    summary = {"studies": len(rows), "refused": failed, "stage_one_draws": args.stage_one_draws,
                "seconds_per_study": float(np.mean([r["network_seconds"] + r["gibbs_seconds"]
                                                    for r in rows])),
                "parameters": {}, "rows": rows}

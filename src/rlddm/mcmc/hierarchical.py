@@ -633,6 +633,22 @@ def _extend(out: dict[str, Any], more: dict[str, NDArray]) -> dict[str, Any]:
     return joined
 
 
+def _failing(population_names: Sequence[str], population: tuple[NDArray, NDArray, NDArray],
+             participants: Sequence[Any], names: Sequence[str],
+             participant: tuple[NDArray, NDArray, NDArray], rhat_max: float,
+             min_ess: float) -> list[str]:
+    """Every quantity whose (R-hat, bulk ESS, tail ESS) fails a check: population names,
+    then ``participant <id>: <name>``."""
+    def bad(r: NDArray, bulk: NDArray, tail: NDArray) -> NDArray:
+        return ~((r <= rhat_max) & (bulk >= min_ess) & (tail >= min_ess))
+
+    failing = [n for n, b in zip(population_names, bad(*population)) if b]
+    flags = bad(*participant)  # (K, P)
+    for i, who in enumerate(participants):
+        failing += [f"participant {who}: {names[j]}" for j in np.flatnonzero(flags[i])]
+    return failing
+
+
 def _population_quantities(priors: Priors, names: tuple[str, ...], out: dict[str, NDArray],
                            contrasts: tuple[str, ...]) -> tuple[tuple[str, ...], NDArray]:
     """Names and (C, N, Q) draws of every population quantity that is checked."""
@@ -782,12 +798,8 @@ def sample_hierarchical(trials: Any, model: str | ModelSpec = "rlddm", *, groups
         r, bulk, tail, reasons = _diagnose(np.moveaxis(draws, 2, 0), names, rhat_max, min_ess)
         pop_names, pop = _population_quantities(priors, names, out, contrasts)
         pr, pbulk, ptail, _ = _diagnose(pop, pop_names, rhat_max, min_ess)
-        failing = [n for n, ok in zip(pop_names, (pr <= rhat_max) & (pbulk >= min_ess)
-                                      & (ptail >= min_ess)) if not ok]
-        for i in range(k):
-            bad = ~((r[i] <= rhat_max) & (bulk[i] >= min_ess) & (tail[i] >= min_ess))
-            failing += [f"participant {trials.participants[i]}: {names[j]}"
-                        for j in np.flatnonzero(bad)]
+        failing = _failing(pop_names, (pr, pbulk, ptail), trials.participants, names,
+                           (r, bulk, tail), rhat_max, min_ess)
         if not failing or not retry or attempts == RETRY_FACTOR:
             break
         attempts += 1

@@ -60,7 +60,7 @@ from ..model import ModelSpec, get_model
 from ..model.priors import Priors
 from .diagnostics import MIN_ESS, RHAT_MAX, _diagnose
 from .sampler import TARGET_ACCEPTANCE
-from .hierarchical import (HierarchicalResult, _group_index,
+from .hierarchical import (HierarchicalResult, _failing, _group_index,
                            _population_mean, _population_quantities, hyperprior_moments)
 
 __all__ = ["MIN_IMPORTANCE_ESS", "sample_hierarchical_two_stage"]
@@ -227,9 +227,13 @@ def sample_hierarchical_two_stage(
     theta, log_p0 = priors._unbounded_terms(z)
     usable = ~on_bound.any(axis=-1) & np.isfinite(log_p0) & np.isfinite(z).all(axis=-1)
     if not usable.any(axis=1).all():
-        who = participants[int(np.flatnonzero(~usable.any(axis=1))[0])]
-        raise ValueError(f"draws of participant {who!r} all lie on a bound of the priors' "
-                         "supports: they cannot be reweighted")
+        i = int(np.flatnonzero(~usable.any(axis=1))[0])
+        bounds = [f"{name} = {draws[i, 0, j]:g}" for j, name in enumerate(spec.names)
+                  if on_bound[i, :, j].all()]
+        raise ValueError(f"draws of participant {participants[i]!r} all lie on a bound of the "
+                         f"priors' supports ({', '.join(bounds) or 'a parameter per draw'}), so "
+                         "they cannot be reweighted: from a network, its data are outside what "
+                         "the network was trained on; use the exact method")
     log_p0 = np.where(usable, log_p0, np.inf)  # weight 0 for a draw on a bound
     if groups is not None:
         group, levels = _group_index(groups, participants, baseline)
@@ -330,12 +334,10 @@ def sample_hierarchical_two_stage(
     contrasts = () if levels is None else tuple(f"{lv}-{levels[0]}" for lv in levels[1:])
     pop_names, pop = _population_quantities(priors, names, out, contrasts)
     pr, pbulk, ptail, _ = _diagnose(pop, pop_names, rhat_max, min_ess)
-    failing = [n for n, ok in zip(pop_names, (pr <= rhat_max) & (pbulk >= min_ess)
-                                  & (ptail >= min_ess)) if not ok]
+    failing = _failing(pop_names, (pr, pbulk, ptail), participants, names, (r, bulk, tail),
+                       rhat_max, min_ess)
     problems = [f"R-hat or ESS of {name}" for name in failing]
     for i in range(k):
-        bad = ~((r[i] <= rhat_max) & (bulk[i] >= min_ess) & (tail[i] >= min_ess))
-        failing += [f"participant {participants[i]}: {names[j]}" for j in np.flatnonzero(bad)]
         if reasons[i]:
             problems.append(f"participant {participants[i]}: {reasons[i]}")
         if importance_ess[i] < min_importance_ess:
