@@ -124,17 +124,25 @@ def test_inputs_are_checked_by_name(gaussian_study):
         sample_hierarchical_two_stage(draws, range(K), SPEC, bandwidth=0.0)
 
 
-def test_group_difference_is_estimated(gaussian_study):
-    """Half the participants' drift draws shifted by 1.5: the difference is found."""
+@pytest.mark.parametrize("shift", [1.5, 0.0])
+def test_group_difference_in_kappa_is_found_only_where_there_is_one(gaussian_study, shift):
+    """Half the participants' kappa draws shifted by ``shift`` on the logit scale (1.5
+    is 1.3 hyperprior SDs): the 95% interval of delta_kappa covers the shift, and
+    excludes 0 only when there is one. The interval's half-width is about 0.5 here, so
+    a real shift of 1.5 is about 6 SEs from 0; with none, 0 lies outside with
+    probability 5% for a calibrated posterior (fixed seed: it does not)."""
     draws = gaussian_study["draws"].copy()
-    draws[K // 2:, :, 0] += 1.5
-    groups = ["a"] * (K // 2) + ["b"] * (K - K // 2)
-    fit = sample_hierarchical_two_stage(draws, range(K), SPEC, groups=groups, n_draws=500,
-                                        seed=3)
-    difference = fit.difference()[..., 0, 0].ravel()  # drift, b - a, natural scale
-    low, high = np.quantile(difference, [0.025, 0.975])
-    assert low < 1.5 < high and low > 0.5
-    assert fit.contrasts == ("b-a",)
+    z = PRIORS.to_unbounded(draws)
+    z[K // 2:, :, 4] += shift
+    groups = ["control"] * (K // 2) + ["patient"] * (K - K // 2)
+    fit = sample_hierarchical_two_stage(PRIORS._vector.from_unbounded(z), range(K), SPEC,
+                                        groups=groups, n_draws=500, seed=3)
+    assert fit.contrasts == ("patient-control",)
+    delta = fit.delta[:, :, 0, 4].ravel()  # unbounded scale, kappa
+    low, high = np.quantile(delta, [0.025, 0.975])
+    assert low < shift < high
+    assert (low > 0) == (shift > 0)
+    assert "kappa[patient-control]" in set(fit.group_summary()["parameter"])
 
 
 @pytest.mark.slow
