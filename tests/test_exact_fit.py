@@ -122,9 +122,11 @@ def test_pointwise_log_likelihood_is_the_likelihood_of_each_answered_trial(selec
 
 def test_rt_beyond_the_deadline_names_participant_and_trial(selection):
     frame = selection[0].to_frame()
-    frame.loc[frame.index[70], "rt"] = 9.5
-    with pytest.raises(DataError, match=r"participant 2, trial 11: rt 9.5 s is beyond the "
-                                        r"response deadline max_steps \* dt = 9 s"):
+    # the deadline is on the decision time: 9 s plus ter's prior upper bound (1.5 s)
+    frame.loc[frame.index[70], "rt"] = 10.6
+    with pytest.raises(DataError, match=r"participant 2, trial 11: rt 10.6 s is beyond the "
+                                        r"response deadline max_steps \* dt = 9 s plus the "
+                                        r"largest ter allowed \(1.5 s\)"):
         fit_exact(read_trials(frame), **SHORT)
 
 

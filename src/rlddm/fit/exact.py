@@ -327,15 +327,21 @@ class ExactPosteriors:
     settings: dict[str, Any]
 
 
-def _check_deadline_reached(trials: TrialData, t_max: float) -> None:
-    """An answered RT beyond the deadline has likelihood 0 under every parameter value."""
+def _check_deadline_reached(trials: TrialData, t_max: float, ter_max: float) -> None:
+    """An answered RT beyond ``t_max + ter_max`` has likelihood 0 under every parameter value.
+
+    The deadline is on the decision time ``rt - ter`` (the simulator's RT is ter plus a
+    decision time of at most ``t_max``), so the latest possible RT is ``t_max`` plus the
+    largest ter the prior (or the fixed value) allows.
+    """
     for participant in trials:
-        late = np.flatnonzero((participant.choice != -1) & (participant.rt > t_max))
+        late = np.flatnonzero((participant.choice != -1) & (participant.rt > t_max + ter_max))
         if late.size:
             raise DataError(f"participant {participant.participant!r}, trial "
                             f"{participant.trial[late[0]]}: rt {participant.rt[late[0]]:g} s "
-                            f"is beyond the response deadline max_steps * dt = {t_max:g} s, "
-                            "which no parameter value allows; mark it missed or raise max_steps")
+                            f"is beyond the response deadline max_steps * dt = {t_max:g} s plus "
+                            f"the largest ter allowed ({ter_max:g} s), which no parameter value "
+                            "allows; mark it missed or raise max_steps")
 
 
 def _merge(k: int, chunks: list[NDArray[np.intp]],
@@ -461,7 +467,9 @@ def fit_exact(trials: TrialData, model: str | ModelSpec = "rlddm", *,
                 "independence": INDEPENDENCE,
                 "dt": float(dt), "max_steps": int(max_steps)}
     n_jobs = (os.cpu_count() or 1) if n_jobs is None else check_count(n_jobs, "n_jobs", 1)
-    _check_deadline_reached(trials, t_max)
+    ter_max = (float(priors.upper[spec.names.index("ter")]) if "ter" in spec.names
+               else float(spec.fixed["ter"]))
+    _check_deadline_reached(trials, t_max, ter_max)
     chunks = chunk_participants(trials.n_trials - trials.n_missed, chunk_trials=chunk_trials)
     seeds = np.random.SeedSequence(list(stream_key(seed))).spawn(len(chunks))
     participants = list(trials)
