@@ -415,6 +415,17 @@ class HierarchicalResult:
 # sampler core
 
 
+def _design_matrix(group: NDArray | None, k: int, n_groups: int) -> NDArray:
+    """(K, G) regressors of the population mean: an intercept (the baseline level) and an
+    indicator of each non-baseline level."""
+    design = np.zeros((k, n_groups))
+    design[:, 0] = 1.0
+    if n_groups > 1:
+        design[np.arange(k), group] = np.where(group > 0, 1.0, 0.0)
+        design[:, 0] = 1.0
+    return design
+
+
 def _population_mean(mu: NDArray, delta: NDArray | None, group: NDArray | None) -> NDArray:
     """(K, C, P) mean of each participant's z: mu (C, P) plus its level's delta."""
     base = np.broadcast_to(mu[None], (group.size if group is not None else 1,) + mu.shape)
@@ -482,11 +493,7 @@ def _run(loglik: Callable[[NDArray, NDArray | None], NDArray], priors: Priors, k
 
     z = _dispersed_starts(log_start, priors, generators, n_chains)  # (K, C, P)
     ll = loglik(vector.from_unbounded(z), None)
-    design = np.zeros((k, n_groups))
-    design[:, 0] = 1.0
-    if n_groups > 1:
-        design[np.arange(k), group] = np.where(group > 0, 1.0, 0.0)
-        design[:, 0] = 1.0
+    design = _design_matrix(group, k, n_groups)
     mu = z.mean(axis=0)  # (C, P)
     delta = np.zeros((n_chains, n_groups - 1, n_dim)) if n_groups > 1 else None
     sigma = np.maximum(z.std(axis=0), 0.1 * s)

@@ -60,7 +60,7 @@ from ..model import ModelSpec, get_model
 from ..model.priors import Priors
 from .diagnostics import MIN_ESS, RHAT_MAX, _diagnose
 from .sampler import TARGET_ACCEPTANCE
-from .hierarchical import (HierarchicalResult, _failing, _group_index,
+from .hierarchical import (HierarchicalResult, _design_matrix, _failing, _group_index,
                            _population_mean, _population_quantities, hyperprior_moments)
 
 __all__ = ["MIN_IMPORTANCE_ESS", "sample_hierarchical_two_stage"]
@@ -242,11 +242,7 @@ def sample_hierarchical_two_stage(
     else:
         group, levels = None, None
     n_groups = 1 if levels is None else len(levels)
-    design = np.zeros((k, n_groups))
-    design[:, 0] = 1.0
-    if n_groups > 1:
-        design[np.arange(k), group] = np.where(group > 0, 1.0, 0.0)
-        design[:, 0] = 1.0
+    design = _design_matrix(group, k, n_groups)
     m, s = hyperprior_moments(priors)
     rng = np.random.default_rng(np.random.SeedSequence(list(stream_key(seed))))
     z = np.where(usable[..., None], z, 0.0)
